@@ -1,0 +1,1 @@
+"""The fastmvc command line."""

@@ -1,0 +1,2 @@
+def main() -> None:
+    raise SystemExit("fastmvc CLI not built yet")

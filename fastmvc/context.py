@@ -1,0 +1,78 @@
+"""Per-request context carried in a contextvar.
+
+The request-context middleware opens a :class:`RequestContext` before anything
+else runs, so the envelope's ``transactionUrn``, the ``X-Request-ID`` header
+and every log line made while serving the request agree. The object is
+mutable on purpose: a dependency deep in the call (the current-user
+dependency) records the user id on it, and the access-log middleware, which
+sits outside that call, reads it back. A plain ``ContextVar.set`` made inside a
+child task would not be seen from outside.
+"""
+
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from ulid import ULID
+
+__all__ = [
+    "RequestContext",
+    "current_context",
+    "get_request_id",
+    "is_safe_request_id",
+    "new_request_id",
+    "set_current_user_id",
+]
+
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def new_request_id() -> str:
+    """Return a fresh ULID string."""
+    return str(ULID())
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What the framework knows about the request being served."""
+
+    request_id: str = field(default_factory=new_request_id)
+    user_id: str | None = None
+    client_ip: str | None = None
+
+
+_context_var: ContextVar[RequestContext | None] = ContextVar("fastmvc_request", default=None)
+
+
+def is_safe_request_id(value: str) -> bool:
+    """Tell whether a client-sent ``X-Request-ID`` may be echoed back."""
+    return _SAFE_REQUEST_ID.fullmatch(value) is not None
+
+
+def open_context(request_id: str | None = None) -> RequestContext:
+    """Start a context for a new request (called by the middleware)."""
+    ctx = RequestContext() if request_id is None else RequestContext(request_id=request_id)
+    _context_var.set(ctx)
+    return ctx
+
+
+def current_context() -> RequestContext | None:
+    """Return the current request's context, or ``None`` outside a request."""
+    return _context_var.get()
+
+
+def get_request_id() -> str:
+    """Return the current request id, opening a context outside a request."""
+    ctx = _context_var.get()
+    if ctx is None:
+        ctx = open_context()
+    return ctx.request_id
+
+
+def set_current_user_id(user_id: str | int | None) -> None:
+    """Record the authenticated user on the current request, for the access log."""
+    ctx = _context_var.get()
+    if ctx is not None:
+        ctx.user_id = None if user_id is None else str(user_id)

@@ -1,0 +1,32 @@
+"""The one shared async Redis client, with short timeouts so an outage never hangs a request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastmvc.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["create_redis"]
+
+
+def create_redis(settings: Settings) -> Redis | None:
+    """Return an async Redis client for ``REDIS_URL``, or ``None`` when it is unset.
+
+    redis-py is imported here, not at module level, so the embedded default
+    runs without the ``redis`` extra installed.
+    """
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    timeout = settings.redis_timeout_seconds
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=30,
+        decode_responses=False,
+    )

@@ -1,0 +1,170 @@
+"""Application settings, read from the environment and ``.env``.
+
+The names are the contract of ARCHITECTURE.md. With no ``DATABASE_URL`` and no
+``REDIS_URL`` everything runs embedded (SQLite and in-memory backends); setting
+them switches to PostgreSQL and Redis with no code change.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["DEFAULT_SQLITE_URL", "Settings", "get_settings"]
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./app.db"
+PLACEHOLDER_SECRET = "change-me-insecure-development-secret"  # noqa: S105
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "secret", "placeholder", "example", "xxx")
+MIN_SECRET_BYTES = 32
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _split_list(value: Any) -> Any:
+    """Accept a JSON list or a comma-separated string from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of a FastMVC application.
+
+    Construct it directly in tests (``Settings(database_url=...)``) or let
+    :func:`get_settings` read the environment once per process.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # app
+    app_name: str = "FastMVC"
+    environment: Literal["development", "test", "production"] = "development"
+    debug: bool = False
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    # database
+    database_url: str = ""
+    database_host: str | None = None
+    database_port: int = 5432
+    database_name: str = "postgres"
+    database_user: str = "postgres"
+    database_password: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_echo: bool = False
+
+    # redis
+    redis_url: str | None = None
+    redis_host: str | None = None
+    redis_port: int = 6379
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+
+    # jwt
+    jwt_secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    jwt_public_key: SecretStr | None = None
+    jwt_algorithm: str = "HS256"
+    jwt_access_token_minutes: int = Field(default=15, ge=1)
+    jwt_refresh_token_days: int = Field(default=7, ge=1)
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    jwt_max_token_bytes: int = Field(default=4096, ge=256)
+
+    # rate limiting
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=60, ge=1)
+    rate_limit_per_hour: int = Field(default=1000, ge=1)
+    rate_limit_fail_open: bool = True
+    login_rate_limit_per_minute: int = Field(default=5, ge=1)
+
+    # network
+    cors_origins: Annotated[list[str], NoDecode] = []
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = []
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    hsts: bool = False
+
+    # passwords (argon2id; defaults at or above OWASP's 19 MiB / t=2 / p=1)
+    password_hash_time_cost: int = Field(default=2, ge=1)
+    password_hash_memory_kib: int = Field(default=19_456, ge=8)
+    password_hash_parallelism: int = Field(default=1, ge=1)
+    password_hash_concurrency: int = Field(default=4, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: Any) -> Any:
+        items = _split_list(value)
+        if isinstance(items, list):
+            return [ipaddress.ip_network(str(item), strict=False) for item in items]
+        return items
+
+    @model_validator(mode="after")
+    def _resolve_urls(self) -> Settings:
+        if not self.database_url:
+            self.database_url = self._database_url_from_parts()
+        if self.redis_url is None and self.redis_host:
+            self.redis_url = f"redis://{self.redis_host}:{self.redis_port}/0"
+        return self
+
+    @model_validator(mode="after")
+    def _production_guardrails(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        secret = self.jwt_secret_key.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        elif any(marker in secret.lower() for marker in _PLACEHOLDER_MARKERS):
+            problems.append("JWT_SECRET_KEY is a placeholder; generate a random one")
+        if not self.redis_url:
+            problems.append(
+                "REDIS_URL is required in production: in-memory limiter, cache and "
+                "token denylist are per process"
+            )
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    def _database_url_from_parts(self) -> str:
+        if not self.database_host:
+            return DEFAULT_SQLITE_URL
+        password = self.database_password.get_secret_value() if self.database_password else ""
+        auth = quote(self.database_user, safe="")
+        if password:
+            auth += ":" + quote(password, safe="")
+        return (
+            f"postgresql+asyncpg://{auth}@{self.database_host}:{self.database_port}/"
+            f"{quote(self.database_name, safe='')}"
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the configured database is the embedded SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once per process."""
+    return Settings()
