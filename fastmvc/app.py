@@ -1,0 +1,136 @@
+"""``create_app``: the application factory.
+
+It builds the :class:`~fastmvc.state.Runtime` (database, Redis, limiter,
+cache, tokens, password hasher) from :class:`~fastmvc.settings.Settings`,
+installs the pure-ASGI middleware stack and the envelope exception handlers,
+adds the health routes and then the caller's routers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import Response
+
+from fastmvc.controller import envelope
+from fastmvc.db.engine import Database
+from fastmvc.dto import Envelope, ErrorEnvelope
+from fastmvc.errors import ServiceUnavailableError
+from fastmvc.handlers import install_exception_handlers
+from fastmvc.redis import create_redis
+from fastmvc.settings import Settings, get_settings
+from fastmvc.state import Runtime, get_runtime
+
+__all__ = ["create_app", "create_runtime"]
+
+logger = logging.getLogger("fastmvc")
+
+HealthEnvelope = Envelope[dict[str, str]]
+
+
+def create_runtime(settings: Settings) -> Runtime:
+    """Build every shared backend for ``settings`` (no I/O happens yet)."""
+    from fastmvc.cache import build_cache
+    from fastmvc.ratelimit import build_limiter
+    from fastmvc.security import PasswordHasher, build_token_service
+
+    redis = create_redis(settings)
+    return Runtime(
+        settings=settings,
+        database=Database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            echo=settings.database_echo,
+        ),
+        redis=redis,
+        limiter=build_limiter(settings, redis),
+        cache=build_cache(settings, redis),
+        tokens=build_token_service(settings, redis),
+        passwords=PasswordHasher.from_settings(settings),
+    )
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(prefix="/health", tags=["health"])
+
+    @router.get("/live", response_model=HealthEnvelope, summary="The process is up")
+    async def live() -> Response:
+        return envelope(
+            {"status": "ok"}, message="Alive", key="success_health_live", model=HealthEnvelope
+        )
+
+    @router.get(
+        "/ready",
+        response_model=HealthEnvelope,
+        summary="The database and Redis answer",
+        responses={503: {"model": ErrorEnvelope, "description": "A dependency is down"}},
+    )
+    async def ready(request: Request) -> Response:
+        runtime = get_runtime(request)
+        checks: dict[str, str] = {}
+        try:
+            await runtime.database.ping()
+            checks["database"] = "ok"
+        except Exception:  # any driver error means "not ready"
+            logger.warning("readiness: database unreachable", exc_info=True)
+            raise ServiceUnavailableError("Database unavailable") from None
+        if runtime.redis is not None:
+            try:
+                await runtime.redis.ping()
+                checks["redis"] = "ok"
+            except Exception:  # any client error means "not ready"
+                logger.warning("readiness: redis unreachable", exc_info=True)
+                raise ServiceUnavailableError("Redis unavailable") from None
+        return envelope(checks, message="Ready", key="success_health_ready", model=HealthEnvelope)
+
+    return router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    routers: Sequence[APIRouter] = (),
+    configure: Callable[[FastAPI], None] | None = None,
+    **fastapi_options: Any,
+) -> FastAPI:
+    """Build a FastMVC application.
+
+    Args:
+        settings: Defaults to :func:`~fastmvc.settings.get_settings` (env and ``.env``).
+        routers: Routers to include after the health routes (a project's registry).
+        configure: Called with the app last, for anything else (extra routes, handlers).
+        **fastapi_options: Passed to :class:`fastapi.FastAPI` (``title``, ``version``…).
+
+    Returns:
+        The app. Its runtime is at ``app.state.fastmvc``.
+    """
+    settings = settings or get_settings()
+    runtime = create_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    options: dict[str, Any] = {"title": settings.app_name, "debug": False}
+    options.update(fastapi_options)
+    app = FastAPI(lifespan=lifespan, **options)
+    app.state.fastmvc = runtime
+
+    from fastmvc.middleware import install_middleware
+
+    install_middleware(app, settings, limiter=runtime.limiter)
+    install_exception_handlers(app)
+    app.include_router(_health_router())
+    for router in routers:
+        app.include_router(router)
+    if configure is not None:
+        configure(app)
+    return app

@@ -1,0 +1,27 @@
+"""Engine, unit of work, declarative base and mixins."""
+
+from fastmvc.db.base import NAMING_CONVENTION, Base
+from fastmvc.db.engine import Database
+from fastmvc.db.mixins import (
+    Entity,
+    IdMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UrnMixin,
+    VersionMixin,
+)
+from fastmvc.db.types import UTCDateTime, utcnow
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "Database",
+    "Entity",
+    "IdMixin",
+    "SoftDeleteMixin",
+    "TimestampMixin",
+    "UTCDateTime",
+    "UrnMixin",
+    "VersionMixin",
+    "utcnow",
+]

@@ -1,0 +1,107 @@
+"""The async engine and session factory for PostgreSQL (asyncpg) and SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from fastmvc.db.base import Base
+
+__all__ = ["Database"]
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin, so
+    # SAVEPOINT works (the pysqlite/aiosqlite recipe from SQLAlchemy's docs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # LIKE is case-sensitive on PostgreSQL; make SQLite agree (ILIKE stays insensitive).
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Owns one async engine and its session factory.
+
+    Args:
+        url: A SQLAlchemy URL, ``postgresql+asyncpg://…`` or ``sqlite+aiosqlite://…``.
+        pool_size: Connections kept open per process (PostgreSQL).
+        max_overflow: Extra connections allowed under bursts (PostgreSQL).
+        echo: Log every statement.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        echo: bool = False,
+    ) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_recycle=1800,
+            )
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_on_begin)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect_name(self) -> str:
+        """``postgresql`` or ``sqlite``."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: commit when the block succeeds, roll back on any exception."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; raises when the database cannot be reached."""
+        async with self.engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
+    async def create_all(self, metadata: Any = None) -> None:
+        """Create every table of ``metadata`` (default: :class:`Base`'s). For tests and demos."""
+        target = metadata if metadata is not None else Base.metadata
+        async with self.engine.begin() as connection:
+            await connection.run_sync(target.create_all)
+
+    async def drop_all(self, metadata: Any = None) -> None:
+        """Drop every table of ``metadata`` (default: :class:`Base`'s)."""
+        target = metadata if metadata is not None else Base.metadata
+        async with self.engine.begin() as connection:
+            await connection.run_sync(target.drop_all)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

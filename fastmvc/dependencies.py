@@ -1,0 +1,35 @@
+"""FastAPI dependencies: the runtime and the request's session (its unit of work)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fastmvc.settings import Settings
+from fastmvc.state import Runtime, get_runtime
+
+__all__ = ["RuntimeDep", "SessionDep", "SettingsDep", "get_session", "get_settings_dep"]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield a session inside one transaction: commit on success, roll back on any error.
+
+    It is declared with ``scope="function"`` (see :data:`SessionDep`), so the
+    commit happens when the handler returns and before the response is sent:
+    a client never sees a 2xx for a write that then fails to commit.
+    """
+    async with get_runtime(request).database.unit_of_work() as session:
+        yield session
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The application's settings."""
+    return get_runtime(request).settings
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -1,0 +1,388 @@
+"""``Repository[ModelT]``: the only layer that builds SQL."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fastmvc.db.base import Base
+from fastmvc.db.types import utcnow
+from fastmvc.errors import BadRequestError, ConflictError
+from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
+from fastmvc.repository.errors import translate_errors
+from fastmvc.repository.filters import Filter, compile_filter
+from fastmvc.repository.page import PageRequest, PageResult
+from fastmvc.repository.sorting import SortKey, order_by_terms, parse_sort
+
+__all__ = ["Repository"]
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+# Bound-parameter ceilings: SQLite's SQLITE_MAX_VARIABLE_NUMBER (32766 since
+# 3.32) and PostgreSQL's wire protocol (32767 per statement).
+_PARAM_LIMITS = {"sqlite": 32_766, "postgresql": 32_767}
+_MANAGED = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
+
+
+class Repository(Generic[ModelT]):
+    """Async data access for one model.
+
+    Subclass it and set ``model``::
+
+        class ProductRepository(Repository[Product]):
+            model = Product
+
+    Args:
+        session: The request's session; the unit of work owns its transaction.
+    """
+
+    model: type[ModelT]
+    resource_name: ClassVar[str | None] = None
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- helpers ---------------------------------------------------------
+
+    @property
+    def resource(self) -> str:
+        """Human name of the model for error messages."""
+        return self.resource_name or self.model.__name__
+
+    @property
+    def soft_delete(self) -> bool:
+        """Whether the model has a ``deleted_at`` column."""
+        return "deleted_at" in inspect(self.model).columns
+
+    def _visible(self, include_deleted: bool) -> ColumnElement[bool]:
+        if self.soft_delete and not include_deleted:
+            column: ColumnElement[bool] = getattr(self.model, "deleted_at").is_(None)  # noqa: B009
+            return column
+        return true()
+
+    def _where(self, where: Filter | None, include_deleted: bool = False) -> ColumnElement[bool]:
+        return compile_filter(self.model, where) & self._visible(include_deleted)
+
+    @property
+    def _pk(self) -> Any:
+        return getattr(self.model, str(inspect(self.model).primary_key[0].key))
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    # -- reads -----------------------------------------------------------
+
+    async def get(self, id: Any, *, include_deleted: bool = False) -> ModelT | None:
+        """Return the row with primary key ``id``, or ``None``."""
+        stmt = select(self.model).where(self._pk == id, self._visible(include_deleted))
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def get_by(self, **values: Any) -> ModelT | None:
+        """Return the first row whose columns equal ``values``, or ``None``."""
+        return await self.first(values)
+
+    async def first(
+        self,
+        where: Filter | None = None,
+        *,
+        sort: str | Sequence[str] | None = None,
+        include_deleted: bool = False,
+    ) -> ModelT | None:
+        """Return the first row matching ``where`` in ``sort`` order, or ``None``."""
+        stmt = (
+            select(self.model)
+            .where(self._where(where, include_deleted))
+            .order_by(*order_by_terms(parse_sort(self.model, sort)))
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def list(
+        self,
+        where: Filter | None = None,
+        *,
+        sort: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        include_deleted: bool = False,
+    ) -> builtins.list[ModelT]:
+        """Return every row matching ``where`` (optionally a slice of them)."""
+        stmt = (
+            select(self.model)
+            .where(self._where(where, include_deleted))
+            .order_by(*order_by_terms(parse_sort(self.model, sort)))
+            .limit(limit)
+            .offset(offset)
+        )
+        return builtins.list((await self.session.execute(stmt)).scalars().all())
+
+    async def count(self, where: Filter | None = None, *, include_deleted: bool = False) -> int:
+        """Count the rows matching ``where``."""
+        stmt = select(func.count()).select_from(self.model).where(self._where(where, include_deleted))
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def exists(self, where: Filter | None = None, *, include_deleted: bool = False) -> bool:
+        """Tell whether any row matches ``where``."""
+        stmt = select(exists().where(self._where(where, include_deleted)))
+        return bool((await self.session.execute(stmt)).scalar())
+
+    async def page(self, request: PageRequest) -> PageResult[ModelT]:
+        """Return one page, by keyset cursor (default) or by offset.
+
+        Keyset pages never skip or repeat rows, because the primary key ends
+        every sort order. With ``with_total`` the total comes from a window
+        function in the same query where the page has no cursor predicate.
+        """
+        keys = parse_sort(self.model, request.sort)
+        base = self._where(request.where, request.include_deleted)
+        if request.offset is not None:
+            return await self._offset_page(request, keys, base)
+        cursor = decode_cursor(request.cursor, keys) if request.cursor else None
+        backward = cursor is not None and cursor.direction == "prev"
+        condition = base
+        if cursor is not None:
+            condition = condition & keyset_predicate(keys, cursor.values, reverse=backward)
+        with_window = request.with_total and cursor is None
+        rows, total = await self._fetch(
+            condition, keys, request.limit + 1, reverse=backward, with_window=with_window
+        )
+        has_more = len(rows) > request.limit
+        rows = rows[: request.limit]
+        if backward:
+            rows.reverse()
+        if request.with_total and total is None:
+            total = await self._count_where(base)
+        result: PageResult[ModelT] = PageResult(items=rows, total=total)
+        if rows:
+            more_forward = has_more if not backward else True
+            more_backward = cursor is not None and (has_more if backward else True)
+            if more_forward:
+                result.next_cursor = encode_cursor(self._sort_values(rows[-1], keys), "next")
+            if more_backward:
+                result.prev_cursor = encode_cursor(self._sort_values(rows[0], keys), "prev")
+        return result
+
+    async def _offset_page(
+        self, request: PageRequest, keys: Sequence[SortKey], base: ColumnElement[bool]
+    ) -> PageResult[ModelT]:
+        rows, total = await self._fetch(
+            base, keys, request.limit, offset=request.offset, with_window=request.with_total
+        )
+        if request.with_total and total is None:
+            total = await self._count_where(base)
+        return PageResult(items=rows, total=total)
+
+    async def _fetch(
+        self,
+        condition: ColumnElement[bool],
+        keys: Sequence[SortKey],
+        limit: int,
+        *,
+        offset: int | None = None,
+        reverse: bool = False,
+        with_window: bool = False,
+    ) -> tuple[builtins.list[ModelT], int | None]:
+        stmt: Select[Any] = select(self.model)
+        if with_window:
+            stmt = stmt.add_columns(func.count().over().label("_total"))
+        stmt = stmt.where(condition).order_by(*order_by_terms(keys, reverse=reverse)).limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        result = await self.session.execute(stmt)
+        if not with_window:
+            return builtins.list(result.scalars().all()), None
+        pairs = result.all()
+        total = int(pairs[0][1]) if pairs else None
+        return [pair[0] for pair in pairs], total
+
+    async def _count_where(self, condition: ColumnElement[bool]) -> int:
+        stmt = select(func.count()).select_from(self.model).where(condition)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    @staticmethod
+    def _sort_values(row: ModelT, keys: Sequence[SortKey]) -> builtins.list[Any]:
+        return [getattr(row, key.column.key) for key in keys]
+
+    # -- writes ----------------------------------------------------------
+
+    def _clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        columns = inspect(self.model).columns
+        unknown = [key for key in data if key not in columns]
+        if unknown:
+            raise BadRequestError(f"Unknown field(s) for {self.resource}: {', '.join(unknown)}")
+        return dict(data)
+
+    async def create(self, data: Mapping[str, Any] | ModelT) -> ModelT:
+        """Insert one row and return it (with its generated id, urn and timestamps)."""
+        instance = data if isinstance(data, self.model) else self.model(**self._clean(data))  # type: ignore[arg-type]
+        async with translate_errors(self.resource):
+            self.session.add(instance)
+            await self.session.flush()
+        return instance
+
+    async def create_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert many rows in as few statements as the dialect's parameter limit allows.
+
+        Returns:
+            The number of rows inserted.
+        """
+        if not rows:
+            return 0
+        prepared = [self._with_defaults(self._clean(row)) for row in rows]
+        width = max(len(row) for row in prepared)
+        chunk = max(1, _PARAM_LIMITS.get(self._dialect, 999) // width)
+        async with translate_errors(self.resource):
+            for start in range(0, len(prepared), chunk):
+                await self.session.execute(insert(self.model).values(prepared[start : start + chunk]))
+        return len(prepared)
+
+    def _with_defaults(self, row: dict[str, Any]) -> dict[str, Any]:
+        # Multi-row VALUES needs every row to name the same columns, so fill
+        # the Python-side defaults (urn, timestamps, version) here.
+        for column in inspect(self.model).columns:
+            default = column.default
+            if column.key in row or default is None:
+                continue
+            if default.is_callable:
+                row[column.key] = default.arg(None)  # type: ignore[attr-defined]
+            elif default.is_scalar:
+                row[column.key] = default.arg  # type: ignore[attr-defined]
+        return row
+
+    async def update(
+        self,
+        id: Any,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> ModelT | None:
+        """Update one row and return it, or ``None`` when it does not exist.
+
+        Args:
+            id: Primary key.
+            data: Column values to set.
+            expected_version: The version the caller read. When it no longer
+                matches, nothing is written and :class:`ConflictError` is raised.
+        """
+        values = self._clean(data)
+        for managed in _MANAGED & values.keys():
+            values.pop(managed)
+        has_version = "version" in inspect(self.model).columns
+        conditions = [self._pk == id, self._visible(False)]
+        if expected_version is not None and has_version:
+            conditions.append(getattr(self.model, "version") == expected_version)  # noqa: B009
+        if has_version:
+            values["version"] = getattr(self.model, "version") + 1  # noqa: B009
+        stmt = (
+            update(self.model)
+            .where(*conditions)
+            .values(**values)
+            .returning(self.model)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        async with translate_errors(self.resource):
+            updated = (await self.session.execute(stmt)).scalars().first()
+        if updated is not None:
+            return updated
+        if expected_version is not None and await self.get(id) is not None:
+            raise ConflictError(
+                f"{self.resource} was changed by someone else (version {expected_version} is stale)",
+                response_key="error_stale_version",
+            )
+        return None
+
+    async def update_where(self, where: Filter | None, data: Mapping[str, Any]) -> int:
+        """Update every row matching ``where``; returns how many changed."""
+        values = self._clean(data)
+        if "version" in inspect(self.model).columns:
+            values["version"] = getattr(self.model, "version") + 1  # noqa: B009
+        stmt = (
+            update(self.model)
+            .where(self._where(where))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        async with translate_errors(self.resource):
+            result = await self.session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete(self, id: Any, *, hard: bool = False) -> bool:
+        """Delete one row (soft when the model supports it and ``hard`` is false).
+
+        Returns:
+            Whether a row was deleted.
+        """
+        return await self._delete(self._pk == id, hard=hard) > 0
+
+    async def delete_where(self, where: Filter | None, *, hard: bool = False) -> int:
+        """Delete every row matching ``where``; returns how many."""
+        return await self._delete(compile_filter(self.model, where), hard=hard)
+
+    async def _delete(self, condition: ColumnElement[bool], *, hard: bool) -> int:
+        stmt: Any
+        if self.soft_delete and not hard:
+            stmt = (
+                update(self.model)
+                .where(condition, self._visible(False))
+                .values(deleted_at=utcnow(), version=getattr(self.model, "version") + 1)  # noqa: B009
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            stmt = delete(self.model).where(condition).execution_options(synchronize_session=False)
+        async with translate_errors(self.resource):
+            result = await self.session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def upsert(
+        self,
+        data: Mapping[str, Any],
+        *,
+        conflict: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> ModelT:
+        """Insert a row, or update it when ``conflict`` columns clash (native ON CONFLICT).
+
+        Args:
+            data: The row.
+            conflict: Columns of a unique constraint or index.
+            update_fields: Columns to overwrite on conflict (default: every
+                given column except the conflict columns).
+        """
+        values = self._with_defaults(self._clean(data))
+        fields = update_fields or [
+            key for key in data if key not in conflict and key not in _MANAGED
+        ]
+        dialect = postgresql if self._dialect == "postgresql" else sqlite
+        stmt = dialect.insert(self.model).values(**values)
+        excluded = stmt.excluded
+        assignments: dict[str, Any] = {name: excluded[name] for name in fields}
+        columns = inspect(self.model).columns
+        if "updated_at" in columns:
+            assignments["updated_at"] = utcnow()
+        if "version" in columns:
+            assignments["version"] = getattr(self.model, "version") + 1  # noqa: B009
+        statement = (
+            stmt.on_conflict_do_update(index_elements=list(conflict), set_=assignments)
+            .returning(self.model)
+            .execution_options(populate_existing=True)
+        )
+        async with translate_errors(self.resource):
+            row: ModelT = (await self.session.execute(statement)).scalars().one()
+        return row

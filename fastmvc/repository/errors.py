@@ -1,0 +1,59 @@
+"""Translate SQLAlchemy errors at the repository boundary; they never leak further."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from fastmvc.errors import ConflictError, ValidationFailedError
+
+__all__ = ["translate_errors"]
+
+# SQLSTATE classes (PostgreSQL) and message fragments (SQLite) of integrity errors.
+_UNIQUE = ("23505", "unique constraint")
+_FOREIGN_KEY = ("23503", "foreign key constraint")
+_NOT_NULL = ("23502", "not null constraint")
+
+
+def _matches(error: IntegrityError, markers: tuple[str, str]) -> bool:
+    code, fragment = markers
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if sqlstate == code:
+        return True
+    return fragment in str(error.orig).lower()
+
+
+@asynccontextmanager
+async def translate_errors(resource: str) -> AsyncIterator[None]:
+    """Turn driver errors into :class:`~fastmvc.errors.FastMVCError` subclasses.
+
+    Args:
+        resource: A human name for messages, e.g. ``"Product"``.
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        if _matches(error, _FOREIGN_KEY):
+            raise ValidationFailedError(
+                f"{resource} refers to a row that does not exist",
+                response_key="error_foreign_key",
+            ) from None
+        if _matches(error, _NOT_NULL):
+            raise ValidationFailedError(
+                f"{resource} is missing a required value", response_key="error_not_null"
+            ) from None
+        if _matches(error, _UNIQUE):
+            raise ConflictError(f"{resource} already exists", response_key="error_duplicate") from None
+        raise ConflictError(f"{resource} conflicts with existing data") from None
+    except StaleDataError:
+        raise ConflictError(
+            f"{resource} was changed by someone else; reload it and retry",
+            response_key="error_stale_version",
+        ) from None
+    except DataError:
+        raise ValidationFailedError(
+            f"{resource} has a value the database cannot store", response_key="error_data"
+        ) from None

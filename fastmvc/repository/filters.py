@@ -1,0 +1,211 @@
+"""Composable filters: operators, AND/OR/NOT, a dict shorthand and a query-string parser.
+
+    >>> where = F("price", "gte", 10) & ~F("name", "ilike", "test")
+    >>> where = parse_filters({"price__gte": "10", "name__ilike": "chair"})
+
+Only mapped columns can be named; an unknown field or operator raises
+:class:`~fastmvc.errors.FilterError` (HTTP 400). ``like`` and ``ilike`` mean
+"contains": the user's value is escaped, so ``%`` and ``_`` match literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+from sqlalchemy import and_, false, not_, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from fastmvc.errors import FilterError
+from fastmvc.repository.columns import coerce, mapped_column_for
+
+__all__ = [
+    "OPERATORS",
+    "And",
+    "F",
+    "Filter",
+    "Not",
+    "Or",
+    "compile_filter",
+    "parse_filters",
+]
+
+MAX_LIST_VALUES = 200
+
+Column = InstrumentedAttribute[Any]
+
+
+def _as_list(column: Column, value: Any) -> list[Any]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if len(items) > MAX_LIST_VALUES:
+        raise FilterError(f"Too many values for {column.key!r} (at most {MAX_LIST_VALUES})")
+    return [coerce(column, item.strip() if isinstance(item, str) else item) for item in items]
+
+
+def _between(column: Column, value: Any) -> ColumnElement[bool]:
+    bounds = _as_list(column, value)
+    if len(bounds) != 2:
+        raise FilterError(f"'between' on {column.key!r} needs exactly two values")
+    return column.between(bounds[0], bounds[1])
+
+
+def _is_null(column: Column, value: Any) -> ColumnElement[bool]:
+    wanted = coerce_bool(column.key, value)
+    return column.is_(None) if wanted else column.is_not(None)
+
+
+def coerce_bool(field: str, value: Any) -> bool:
+    """Read a boolean filter argument (``true``/``false``, ``1``/``0``)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in {"true", "1", "yes"}:
+        return True
+    if text in {"false", "0", "no"}:
+        return False
+    raise FilterError(f"Invalid boolean for {field!r}: {str(value)[:64]!r}")
+
+
+def _text(column: Column, value: Any) -> str:
+    if not isinstance(value, str):
+        raise FilterError(f"'like' on {column.key!r} needs a string")
+    return value
+
+
+OPERATORS: dict[str, Callable[[Column, Any], ColumnElement[bool]]] = {
+    "eq": lambda c, v: c == coerce(c, v),
+    "ne": lambda c, v: c != coerce(c, v),
+    "gt": lambda c, v: c > coerce(c, v),
+    "gte": lambda c, v: c >= coerce(c, v),
+    "lt": lambda c, v: c < coerce(c, v),
+    "lte": lambda c, v: c <= coerce(c, v),
+    "like": lambda c, v: c.contains(_text(c, v), autoescape=True),
+    "ilike": lambda c, v: c.icontains(_text(c, v), autoescape=True),
+    "in": lambda c, v: c.in_(_as_list(c, v)),
+    "not_in": lambda c, v: c.not_in(_as_list(c, v)),
+    "is_null": _is_null,
+    "between": _between,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class F:
+    """One condition: ``field op value``."""
+
+    field: str
+    op: str = "eq"
+    value: Any = None
+
+    def __and__(self, other: Filter) -> And:
+        return And((self, other))
+
+    def __or__(self, other: Filter) -> Or:
+        return Or((self, other))
+
+    def __invert__(self) -> Not:
+        return Not(self)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """All of the parts hold."""
+
+    parts: tuple[Filter, ...]
+
+    def __and__(self, other: Filter) -> And:
+        return And((*self.parts, other))
+
+    def __or__(self, other: Filter) -> Or:
+        return Or((self, other))
+
+    def __invert__(self) -> Not:
+        return Not(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """At least one of the parts holds."""
+
+    parts: tuple[Filter, ...]
+
+    def __and__(self, other: Filter) -> And:
+        return And((self, other))
+
+    def __or__(self, other: Filter) -> Or:
+        return Or((*self.parts, other))
+
+    def __invert__(self) -> Not:
+        return Not(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """The part does not hold."""
+
+    part: Filter
+
+    def __and__(self, other: Filter) -> And:
+        return And((self, other))
+
+    def __or__(self, other: Filter) -> Or:
+        return Or((self, other))
+
+    def __invert__(self) -> Filter:
+        return self.part
+
+
+Filter = Union[F, And, Or, Not, Mapping[str, Any]]  # noqa: UP007 - runtime alias used in isinstance-free code
+"""A filter tree; a mapping is the dict shorthand ``{"price__gte": 10}`` (parts ANDed)."""
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    field, sep, op = key.rpartition("__")
+    if not sep:
+        return key, "eq"
+    return field, op
+
+
+def _from_mapping(params: Mapping[str, Any]) -> Filter:
+    parts: list[Filter] = []
+    for key, value in params.items():
+        field, op = _split_key(key)
+        parts.append(F(field, op, value))
+    return And(tuple(parts))
+
+
+def parse_filters(params: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Filter:
+    """Build a filter from query parameters such as ``price__gte=10&name=chair``.
+
+    Repeated keys are ANDed. Values stay strings; they are coerced to each
+    column's type when the filter is compiled against a model.
+    """
+    items = params.items() if isinstance(params, Mapping) else params
+    return And(tuple(F(*_split_key(key), value) for key, value in items))
+
+
+def compile_filter(model: type[Any], where: Filter | None) -> ColumnElement[bool]:
+    """Compile a filter tree into a SQL expression on ``model``'s mapped columns."""
+    if where is None:
+        return true()
+    if isinstance(where, F):
+        column = mapped_column_for(model, where.field)
+        operator = OPERATORS.get(where.op)
+        if operator is None:
+            raise FilterError(
+                f"Unknown operator {where.op!r} for {where.field!r}; use one of "
+                + ", ".join(OPERATORS)
+            )
+        if where.value is None and where.op in {"eq", "ne"}:
+            return column.is_(None) if where.op == "eq" else column.is_not(None)
+        return operator(column, where.value)
+    if isinstance(where, And):
+        return and_(true(), *(compile_filter(model, part) for part in where.parts))
+    if isinstance(where, Or):
+        return or_(false(), *(compile_filter(model, part) for part in where.parts))
+    if isinstance(where, Not):
+        return not_(compile_filter(model, where.part))
+    if isinstance(where, Mapping):
+        return compile_filter(model, _from_mapping(where))
+    raise FilterError(f"Unsupported filter: {type(where).__name__}")

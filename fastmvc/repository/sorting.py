@@ -1,0 +1,81 @@
+"""Parse ``sort=-price,name`` into ORDER BY terms on mapped columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import UnaryExpression
+
+from fastmvc.errors import FilterError
+from fastmvc.repository.columns import mapped_column_for
+
+__all__ = ["SortKey", "order_by_terms", "parse_sort"]
+
+MAX_SORT_KEYS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One ORDER BY column and its direction."""
+
+    column: InstrumentedAttribute[Any]
+    descending: bool = False
+
+    @property
+    def nullable(self) -> bool:
+        """Whether the column may hold NULL (keyset pagination must then handle it)."""
+        return bool(self.column.property.columns[0].nullable)
+
+    def term(self, *, reverse: bool = False) -> UnaryExpression[Any]:
+        """The ORDER BY term; NULLs sort last ascending and first descending on every dialect."""
+        descending = self.descending != reverse
+        if descending:
+            return self.column.desc().nulls_first()
+        return self.column.asc().nulls_last()
+
+
+def _primary_key(model: type[Any]) -> InstrumentedAttribute[Any]:
+    keys = inspect(model).primary_key
+    if len(keys) != 1:
+        raise TypeError(f"{model.__name__} needs a single-column primary key for pagination")
+    attribute: InstrumentedAttribute[Any] = getattr(model, keys[0].key)
+    return attribute
+
+
+def parse_sort(model: type[Any], sort: str | Sequence[str] | None) -> list[SortKey]:
+    """Read ``"-price,name"`` (or a list of such items) and append the primary key.
+
+    The primary key is always the last key, so the order is total and keyset
+    pagination never skips or repeats rows whose sort values tie.
+    """
+    if sort is None:
+        items: list[str] = []
+    elif isinstance(sort, str):
+        items = [part.strip() for part in sort.split(",") if part.strip()]
+    else:
+        items = [part.strip() for part in sort if part.strip()]
+    if len(items) > MAX_SORT_KEYS:
+        raise FilterError(f"Sort by at most {MAX_SORT_KEYS} fields")
+    keys: list[SortKey] = []
+    seen: set[str] = set()
+    for item in items:
+        descending = item.startswith("-")
+        name = item.lstrip("+-")
+        column = mapped_column_for(model, name)
+        if name in seen:
+            raise FilterError(f"Field {name!r} appears twice in sort")
+        seen.add(name)
+        keys.append(SortKey(column, descending))
+    pk = _primary_key(model)
+    if pk.key not in seen:
+        keys.append(SortKey(pk, keys[-1].descending if keys else False))
+    return keys
+
+
+def order_by_terms(keys: Sequence[SortKey], *, reverse: bool = False) -> list[UnaryExpression[Any]]:
+    """ORDER BY terms for ``keys``, optionally all reversed (for backward pages)."""
+    return [key.term(reverse=reverse) for key in keys]

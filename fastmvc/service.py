@@ -1,0 +1,123 @@
+"""Services hold the business rules, inside the request's unit of work.
+
+``CRUDService`` gives create/read/update/delete over one repository, with
+hooks to override. It raises :class:`~fastmvc.errors.NotFoundError` and
+:class:`~fastmvc.errors.ConflictError`; it never imports FastAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fastmvc.db.base import Base
+from fastmvc.errors import NotFoundError
+from fastmvc.repository.base import Repository
+from fastmvc.repository.page import PageRequest, PageResult
+
+__all__ = ["CRUDService", "Service"]
+
+ModelT = TypeVar("ModelT", bound=Base)
+RepoT = TypeVar("RepoT", bound=Repository[Any])
+
+
+class Service:
+    """Base of every service: it holds the request's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class CRUDService(Service, Generic[ModelT, RepoT]):
+    """Create, read, update and delete over ``repository_class``.
+
+    Override the ``before_*``/``after_*`` hooks for business rules; raise any
+    :class:`~fastmvc.errors.FastMVCError` from them and the whole unit of work
+    rolls back.
+    """
+
+    repository_class: type[RepoT]
+    resource_name: ClassVar[str | None] = None
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.repository: RepoT = self.repository_class(session)
+
+    @property
+    def resource(self) -> str:
+        """Human name of the resource, for messages."""
+        return self.resource_name or self.repository.resource
+
+    def not_found(self, id: Any) -> NotFoundError:
+        """The error for a missing row."""
+        return NotFoundError(f"{self.resource} {id} not found")
+
+    # -- hooks -------------------------------------------------------------
+
+    async def before_create(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Adjust or validate the values of a new row. Return the values to insert."""
+        return data
+
+    async def after_create(self, instance: ModelT) -> None:
+        """Run after the row is inserted (same transaction)."""
+
+    async def before_update(self, id: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """Adjust or validate an update. Return the values to set."""
+        return data
+
+    async def after_update(self, instance: ModelT) -> None:
+        """Run after the row is updated (same transaction)."""
+
+    async def before_delete(self, id: Any) -> None:
+        """Run before the row is deleted; raise to refuse."""
+
+    async def after_delete(self, id: Any) -> None:
+        """Run after the row is deleted (same transaction)."""
+
+    # -- operations --------------------------------------------------------
+
+    async def get(self, id: Any) -> ModelT:
+        """Return the row or raise :class:`NotFoundError`."""
+        instance: ModelT | None = await self.repository.get(id)
+        if instance is None:
+            raise self.not_found(id)
+        return instance
+
+    async def list(self, request: PageRequest) -> PageResult[ModelT]:
+        """Return one page of rows."""
+        page: PageResult[ModelT] = await self.repository.page(request)
+        return page
+
+    async def create(self, data: Mapping[str, Any]) -> ModelT:
+        """Insert a row after ``before_create`` and before ``after_create``."""
+        values = await self.before_create(dict(data))
+        instance: ModelT = await self.repository.create(values)
+        await self.after_create(instance)
+        return instance
+
+    async def update(
+        self, id: Any, data: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> ModelT:
+        """Update a row, checking ``expected_version`` when given.
+
+        Raises:
+            NotFoundError: No such row.
+            ConflictError: ``expected_version`` is stale.
+        """
+        values = await self.before_update(id, dict(data))
+        instance: ModelT | None = await self.repository.update(
+            id, values, expected_version=expected_version
+        )
+        if instance is None:
+            raise self.not_found(id)
+        await self.after_update(instance)
+        return instance
+
+    async def delete(self, id: Any) -> None:
+        """Delete a row (soft when the model supports it)."""
+        await self.before_delete(id)
+        if not await self.repository.delete(id):
+            raise self.not_found(id)
+        await self.after_delete(id)

@@ -1,0 +1,66 @@
+"""Throwaway databases and rolled-back sessions for tests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from fastmvc.db.engine import Database
+
+__all__ = ["rollback_session", "temporary_postgres_database"]
+
+
+@asynccontextmanager
+async def temporary_postgres_database(url: str) -> AsyncIterator[str]:
+    """Create a fresh PostgreSQL database next to ``url``'s and drop it afterwards.
+
+    Yields:
+        The URL of the new database. Tests that run at the same time (other
+        sessions, other processes) never see each other's tables.
+    """
+    import asyncpg
+
+    base = make_url(url)
+    name = f"fastmvc_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@asynccontextmanager
+async def rollback_session(database: Database) -> AsyncIterator[tuple[AsyncConnection, AsyncSession]]:
+    """Open a connection in an outer transaction that is always rolled back.
+
+    The session joins it with ``create_savepoint``: code under test may commit
+    and roll back freely (each becomes a SAVEPOINT), and nothing survives the
+    test.
+    """
+    async with database.engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield connection, session
+        finally:
+            await session.close()
+            if transaction.is_active:
+                await transaction.rollback()

@@ -1,0 +1,156 @@
+"""The FastMVC pytest plugin (registered through the ``pytest11`` entry point).
+
+Fixtures:
+
+- ``fastmvc_settings``: :class:`~fastmvc.settings.Settings` for tests. The
+  database is ``DATABASE_URL`` when set (a throwaway PostgreSQL database is
+  created next to it), else a SQLite file in a temporary folder; rate limits
+  are raised so tests do not trip them.
+- ``fastmvc_app_factory``: override it in your ``conftest.py`` to return your
+  project's app factory (a callable taking ``Settings``).
+- ``fastmvc_database``: the session-wide :class:`~fastmvc.db.Database` with
+  every table of ``Base.metadata`` created.
+- ``db_session``: an ``AsyncSession`` in an outer transaction rolled back
+  after each test (SAVEPOINTs inside).
+- ``app``: the app, whose requests share ``db_session``'s transaction.
+- ``client``: an ``httpx.AsyncClient`` on ``ASGITransport(app)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fastmvc.db.base import Base
+from fastmvc.db.engine import Database
+from fastmvc.dependencies import get_session
+from fastmvc.settings import Settings
+from fastmvc.state import Runtime
+from fastmvc.testing.database import rollback_session, temporary_postgres_database
+
+AppFactory = Callable[[Settings], FastAPI]
+
+_CREATED: set[str] = set()
+
+TEST_OVERRIDES = {
+    "environment": "test",
+    "rate_limit_per_minute": 100_000,
+    "rate_limit_per_hour": 1_000_000,
+    "login_rate_limit_per_minute": 10_000,
+    # Real argon2id is exercised by its own tests; keep the rest of a suite fast.
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 1024,
+}
+
+
+@pytest.fixture(scope="session")
+def fastmvc_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL tests run on: a throwaway PostgreSQL database or a SQLite file."""
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        import anyio
+
+        # Create and drop the database on a loop of its own, so the
+        # fixture works whatever loop scope the project's tests use.
+        manager = temporary_postgres_database(url)
+        created = anyio.run(manager.__aenter__)
+        try:
+            yield created
+        finally:
+            anyio.run(manager.__aexit__, None, None, None)
+        return
+    folder = tmp_path_factory.mktemp("fastmvc-db")
+    yield f"sqlite+aiosqlite:///{Path(folder) / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def fastmvc_settings(fastmvc_database_url: str) -> Settings:
+    """Settings for the test session."""
+    return Settings(database_url=fastmvc_database_url, **TEST_OVERRIDES)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fastmvc_app_factory() -> AppFactory:
+    """The app factory under test; override it in a project's ``conftest.py``."""
+    from fastmvc.app import create_app
+
+    return create_app
+
+
+@pytest.fixture
+async def fastmvc_database(fastmvc_settings: Settings) -> AsyncIterator[Database]:
+    """A database with every table of ``Base.metadata`` created."""
+    database = Database(fastmvc_settings.database_url)
+    if fastmvc_settings.database_url not in _CREATED:
+        await database.create_all(Base.metadata)
+        _CREATED.add(fastmvc_settings.database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def db_session(fastmvc_database: Database) -> AsyncIterator[AsyncSession]:
+    """A session whose every change is rolled back after the test."""
+    async with rollback_session(fastmvc_database) as (_connection, session):
+        yield session
+
+
+@pytest.fixture
+async def app(
+    fastmvc_app_factory: AppFactory, fastmvc_settings: Settings, db_session: AsyncSession
+) -> AsyncIterator[FastAPI]:
+    """The application; each request runs in a SAVEPOINT of ``db_session``'s transaction."""
+    application = fastmvc_app_factory(fastmvc_settings)
+    connection = db_session.bind
+
+    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            await session.close()
+
+    application.dependency_overrides[get_session] = session_in_test_transaction
+    try:
+        yield application
+    finally:
+        # ASGITransport does not run the lifespan, so close the app's backends here.
+        await get_runtime_of(application).aclose()
+
+
+def get_runtime_of(application: FastAPI) -> Runtime:
+    """The runtime ``create_app`` stored on ``application``."""
+    runtime: Runtime = application.state.fastmvc
+    return runtime
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+__all__ = [
+    "TEST_OVERRIDES",
+    "AppFactory",
+    "app",
+    "client",
+    "db_session",
+    "fastmvc_app_factory",
+    "fastmvc_database",
+    "fastmvc_database_url",
+    "fastmvc_settings",
+]

@@ -1,0 +1,42 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fastmvc.db import Base, Database
+from fastmvc.testing import rollback_session, temporary_postgres_database
+from tests import models as _models  # noqa: F401  (registers the test tables)
+from tests.services import require
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
+    """The same tests on SQLite and on the real PostgreSQL (a throwaway database)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "test.db"
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await db.create_all(Base.metadata)
+        yield db
+        await db.dispose()
+        return
+    async with temporary_postgres_database(require("postgres")) as url:
+        db = Database(url, pool_size=5)
+        await db.create_all(Base.metadata)
+        yield db
+        await db.dispose()
+
+
+@pytest.fixture
+async def session(database: Database) -> AsyncIterator[AsyncSession]:
+    """A session rolled back after the test."""
+    async with rollback_session(database) as (_connection, db_session):
+        yield db_session

@@ -1,0 +1,38 @@
+"""Where the real PostgreSQL and Redis live for the tests, and how to insist on them.
+
+Under ``CI=true`` a missing service fails the run; elsewhere the tests that
+need it are skipped with a clear reason.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+POSTGRES_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _answers(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+def require(service: str) -> str:
+    """Return the URL of ``service`` ("postgres" or "redis"), or skip/fail when it is down."""
+    url, port = (POSTGRES_URL, 5432) if service == "postgres" else (REDIS_URL, 6379)
+    if _answers(url, port):
+        return url
+    message = f"{service} is not reachable at {url}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(message)
