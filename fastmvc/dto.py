@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "DTO",
@@ -24,9 +24,20 @@ T = TypeVar("T")
 
 
 class DTO(BaseModel):
-    """Base of request DTOs: unknown fields are refused, strings are stripped."""
+    """Base of request DTOs: unknown fields are refused, strings are stripped.
+
+    NUL characters are refused in every string: PostgreSQL cannot store them,
+    and a 422 now beats a driver error later.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class OutDTO(BaseModel):
@@ -74,4 +85,6 @@ class Page(BaseModel, Generic[T]):
 
     def model_dump_compact(self) -> dict[str, Any]:
         """Dump without ``total`` when it was not asked for."""
-        return self.model_dump(exclude_none=False, exclude={"total"} if self.total is None else None)
+        return self.model_dump(
+            exclude_none=False, exclude={"total"} if self.total is None else None
+        )

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from fastmvc.context import get_request_id
 from fastmvc.errors import FastMVCError
 
-__all__ = ["JSON_MEDIA_TYPE", "envelope_response", "error_response", "error_body"]
+__all__ = ["JSON_MEDIA_TYPE", "envelope_response", "error_body", "error_response"]
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -57,4 +57,6 @@ def envelope_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Wrap pre-serialized envelope bytes in a response."""
-    return Response(content=content, status_code=status_code, headers=headers, media_type=JSON_MEDIA_TYPE)
+    return Response(
+        content=content, status_code=status_code, headers=headers, media_type=JSON_MEDIA_TYPE
+    )

@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 __all__ = ["DEFAULT_SQLITE_URL", "Settings", "get_settings"]
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./app.db"
-PLACEHOLDER_SECRET = "change-me-insecure-development-secret"  # noqa: S105
+PLACEHOLDER_SECRET = "change-me-insecure-development-secret"
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "secret", "placeholder", "example", "xxx")
 MIN_SECRET_BYTES = 32
 

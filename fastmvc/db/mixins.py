@@ -38,9 +38,7 @@ _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 class IdMixin:
     """Integer surrogate primary key."""
 
-    id: Mapped[int] = mapped_column(
-        _ID_TYPE, primary_key=True, autoincrement=True, sort_order=-100
-    )
+    id: Mapped[int] = mapped_column(_ID_TYPE, primary_key=True, autoincrement=True, sort_order=-100)
 
 
 class UrnMixin:

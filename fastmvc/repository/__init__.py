@@ -2,7 +2,16 @@
 
 from fastmvc.repository.base import Repository
 from fastmvc.repository.cursor import decode_cursor, encode_cursor
-from fastmvc.repository.filters import OPERATORS, And, F, Filter, Not, Or, compile_filter, parse_filters
+from fastmvc.repository.filters import (
+    OPERATORS,
+    And,
+    F,
+    Filter,
+    Not,
+    Or,
+    compile_filter,
+    parse_filters,
+)
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, PageResult
 from fastmvc.repository.sorting import SortKey, parse_sort
 

@@ -92,7 +92,8 @@ class Repository(Generic[ModelT]):
     async def get(self, id: Any, *, include_deleted: bool = False) -> ModelT | None:
         """Return the row with primary key ``id``, or ``None``."""
         stmt = select(self.model).where(self._pk == id, self._visible(include_deleted))
-        return (await self.session.execute(stmt)).scalars().first()
+        async with translate_errors(self.resource):
+            return (await self.session.execute(stmt)).scalars().first()
 
     async def get_by(self, **values: Any) -> ModelT | None:
         """Return the first row whose columns equal ``values``, or ``None``."""
@@ -131,11 +132,14 @@ class Repository(Generic[ModelT]):
             .limit(limit)
             .offset(offset)
         )
-        return builtins.list((await self.session.execute(stmt)).scalars().all())
+        async with translate_errors(self.resource):
+            return builtins.list((await self.session.execute(stmt)).scalars().all())
 
     async def count(self, where: Filter | None = None, *, include_deleted: bool = False) -> int:
         """Count the rows matching ``where``."""
-        stmt = select(func.count()).select_from(self.model).where(self._where(where, include_deleted))
+        stmt = (
+            select(func.count()).select_from(self.model).where(self._where(where, include_deleted))
+        )
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def exists(self, where: Filter | None = None, *, include_deleted: bool = False) -> bool:
@@ -205,7 +209,8 @@ class Repository(Generic[ModelT]):
         stmt = stmt.where(condition).order_by(*order_by_terms(keys, reverse=reverse)).limit(limit)
         if offset:
             stmt = stmt.offset(offset)
-        result = await self.session.execute(stmt)
+        async with translate_errors(self.resource):
+            result = await self.session.execute(stmt)
         if not with_window:
             return builtins.list(result.scalars().all()), None
         pairs = result.all()
@@ -250,7 +255,9 @@ class Repository(Generic[ModelT]):
         chunk = max(1, _PARAM_LIMITS.get(self._dialect, 999) // width)
         async with translate_errors(self.resource):
             for start in range(0, len(prepared), chunk):
-                await self.session.execute(insert(self.model).values(prepared[start : start + chunk]))
+                await self.session.execute(
+                    insert(self.model).values(prepared[start : start + chunk])
+                )
         return len(prepared)
 
     def _with_defaults(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +310,8 @@ class Repository(Generic[ModelT]):
             return updated
         if expected_version is not None and await self.get(id) is not None:
             raise ConflictError(
-                f"{self.resource} was changed by someone else (version {expected_version} is stale)",
+                f"{self.resource} was changed by someone else "
+                f"(version {expected_version} is stale)",
                 response_key="error_stale_version",
             )
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +15,9 @@ from fastmvc.errors import FilterError
 
 __all__ = ["coerce", "mapped_column_for", "python_type"]
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Far beyond any NUMERIC column, yet small enough that no driver chokes on it.
+_MAX_DECIMAL_EXPONENT = 300
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -51,6 +54,9 @@ def coerce(attribute: InstrumentedAttribute[Any], raw: Any) -> Any:
         return raw
     target = python_type(attribute)
     try:
+        if "\x00" in raw:
+            # PostgreSQL text cannot hold NUL; refuse it before the driver does.
+            raise ValueError(raw)
         if target is None or target is str:
             return raw
         if target is bool:
@@ -61,16 +67,24 @@ def coerce(attribute: InstrumentedAttribute[Any], raw: Any) -> Any:
                 return False
             raise ValueError(raw)
         if target is int:
-            return int(raw)
+            number = int(raw)
+            if not _INT64_MIN <= number <= _INT64_MAX:
+                raise ValueError(raw)
+            return number
         if target is float:
-            return float(raw)
+            real = float(raw)
+            if real != real or real in (float("inf"), float("-inf")):
+                raise ValueError(raw)
+            return real
         if target is Decimal:
             value = Decimal(raw)
-            if not value.is_finite():
+            if not value.is_finite() or abs(value.adjusted()) > _MAX_DECIMAL_EXPONENT:
                 raise ValueError(raw)
             return value
         if target is datetime:
-            return datetime.fromisoformat(raw)
+            moment = datetime.fromisoformat(raw)
+            # A query string without an offset means UTC, the zone we store.
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         if target is date:
             return date.fromisoformat(raw)
         if target is uuid.UUID:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from fastmvc.errors import ConflictError, ValidationFailedError
@@ -46,7 +46,9 @@ async def translate_errors(resource: str) -> AsyncIterator[None]:
                 f"{resource} is missing a required value", response_key="error_not_null"
             ) from None
         if _matches(error, _UNIQUE):
-            raise ConflictError(f"{resource} already exists", response_key="error_duplicate") from None
+            raise ConflictError(
+                f"{resource} already exists", response_key="error_duplicate"
+            ) from None
         raise ConflictError(f"{resource} conflicts with existing data") from None
     except StaleDataError:
         raise ConflictError(
@@ -57,3 +59,12 @@ async def translate_errors(resource: str) -> AsyncIterator[None]:
         raise ValidationFailedError(
             f"{resource} has a value the database cannot store", response_key="error_data"
         ) from None
+    except DBAPIError as error:
+        # SQLSTATE class 22 is "data exception" (bad encoding, out of range…);
+        # some drivers raise it without SQLAlchemy's DataError wrapper.
+        sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+        if sqlstate.startswith("22"):
+            raise ValidationFailedError(
+                f"{resource} has a value the database cannot store", response_key="error_data"
+            ) from None
+        raise

@@ -69,8 +69,8 @@ def coerce_bool(field: str, value: Any) -> bool:
 
 
 def _text(column: Column, value: Any) -> str:
-    if not isinstance(value, str):
-        raise FilterError(f"'like' on {column.key!r} needs a string")
+    if not isinstance(value, str) or "\x00" in value:
+        raise FilterError(f"'like' on {column.key!r} needs a string without NUL characters")
     return value
 
 

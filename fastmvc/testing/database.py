@@ -46,7 +46,9 @@ async def temporary_postgres_database(url: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def rollback_session(database: Database) -> AsyncIterator[tuple[AsyncConnection, AsyncSession]]:
+async def rollback_session(
+    database: Database,
+) -> AsyncIterator[tuple[AsyncConnection, AsyncSession]]:
     """Open a connection in an outer transaction that is always rolled back.
 
     The session joins it with ``create_savepoint``: code under test may commit

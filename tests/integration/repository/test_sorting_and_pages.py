@@ -80,7 +80,13 @@ async def test_keyset_with_filter_and_total(thousand: WidgetRepository) -> None:
     expected_total = await thousand.count(F("price", "gte", 5))
     assert first.total == expected_total
     second = await thousand.page(
-        PageRequest(where=F("price", "gte", 5), sort="-price", limit=50, cursor=first.next_cursor, with_total=True)
+        PageRequest(
+            where=F("price", "gte", 5),
+            sort="-price",
+            limit=50,
+            cursor=first.next_cursor,
+            with_total=True,
+        )
     )
     assert second.total == expected_total
     assert not {r.id for r in first.items} & {r.id for r in second.items}

@@ -98,7 +98,9 @@ async def test_failed_unit_of_work_leaves_no_row(database: Database) -> None:
         async with database.unit_of_work() as uow_session:
             await ExplodingService(uow_session).create({"name": "ghost", "price": 1})
     async with database.unit_of_work() as check:
-        count = await check.scalar(select(func.count()).select_from(Widget).where(Widget.name == "ghost"))
+        count = await check.scalar(
+            select(func.count()).select_from(Widget).where(Widget.name == "ghost")
+        )
     assert count == 0
 
 
