@@ -1,0 +1,65 @@
+# One target per task. Every target makes or reuses .venv and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+DEMO_DIR ?= .demo
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: help venv dev wheel install-wheel services tools test lint bench demo clean
+
+help:
+	@echo "make demo   - scaffold a sample project, migrate it on SQLite and serve it"
+	@echo "make test   - build and install the wheel, check PostgreSQL and Redis, run pytest"
+	@echo "make lint   - ruff check + mypy --strict"
+	@echo "make bench  - run benchmarks/ and write benchmarks/RESULTS.md"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+venv: $(BIN)/python
+
+# Editable install for day-to-day work and linting.
+dev: venv
+	$(PIP) install -e '.[dev]'
+
+# The built wheel, so a file missing from the package fails the tests.
+wheel: venv
+	rm -rf dist
+	$(PIP) install build
+	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
+
+install-wheel: wheel
+	$(PIP) install --force-reinstall --no-deps dist/*.whl
+	$(PIP) install "$$(ls dist/*.whl)[dev]"
+	@if [ -f benchmarks/requirements.txt ]; then $(PIP) install -r benchmarks/requirements.txt; fi
+
+# PostgreSQL and Redis must answer; start them if they are down (CI=true: still down = failure).
+services:
+	@.ci/services
+
+# wrk drives the HTTP benchmarks (and the test that keeps them runnable).
+tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing wrk from Debian's packages"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing and cannot be installed here"; fi; }
+
+test: install-wheel services tools
+	$(BIN)/python -m pytest -q -ra -p no:randomly $(PYTEST_ARGS)
+
+lint: dev
+	$(BIN)/ruff check fastmvc cli tests benchmarks
+	$(BIN)/mypy
+
+bench: install-wheel services tools
+	$(BIN)/python -m benchmarks
+
+demo: dev
+	@DEMO_DIR=$(DEMO_DIR) VENV=$(VENV) bash cli/fastmvc_cli/demo.sh
+
+clean:
+	rm -rf dist build $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache
