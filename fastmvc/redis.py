@@ -21,12 +21,17 @@ def create_redis(settings: Settings) -> Redis | None:
     if not settings.redis_url:
         return None
     from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
 
     timeout = settings.redis_timeout_seconds
     return Redis.from_url(
         settings.redis_url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
+        # redis-py's default retries with backoff for seconds; during an
+        # outage a request must get its answer (fail open or 503) quickly.
+        retry=Retry(NoBackoff(), 1),
         health_check_interval=30,
         decode_responses=False,
     )

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     redis_port: int = 6379
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
 
+    # cache
+    cache_namespace: str = "fastmvc:cache:"
+    cache_default_ttl_seconds: float | None = Field(default=300.0, gt=0)
+    cache_max_entries: int = Field(default=10_000, ge=1)
+
     # jwt
     jwt_secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     jwt_public_key: SecretStr | None = None

@@ -1,0 +1,119 @@
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from fastmvc.cache.keys import KeyBuilder
+
+
+async def find(category: str, *, limit: int = 10, tags: frozenset[str] = frozenset()) -> None:
+    return None
+
+
+def test_hashed_key_is_prefix_and_sha256_of_canonical_arguments() -> None:
+    build = KeyBuilder(find, prefix="products")
+    canonical = b'{"category":"toys","limit":10,"tags":{"$type":"frozenset","value":[]}}'
+    expected = hashlib.sha256(canonical)
+    assert build(("toys",), {}) == f"products:{expected.hexdigest()}"
+
+
+def test_defaults_and_keyword_spelling_give_one_key() -> None:
+    build = KeyBuilder(find)
+    key = build(("toys",), {})
+    assert build((), {"category": "toys"}) == key
+    assert build(("toys",), {"limit": 10}) == key
+    assert build(("toys",), {"limit": 11}) != key
+    assert build(("games",), {}) != key
+
+
+def test_default_prefix_is_module_and_qualname() -> None:
+    assert KeyBuilder(find)(("x",), {}).startswith(f"{__name__}.find:")
+
+
+def test_leading_self_is_left_out() -> None:
+    class Service:
+        async def get(self, product_id: int) -> None:
+            return None
+
+    build = KeyBuilder(Service.get, prefix="svc")
+    assert build((Service(), 1), {}) == build((Service(), 1), {})
+    assert build((Service(), 1), {}) != build((Service(), 2), {})
+
+
+def test_ignored_parameter_does_not_change_the_key() -> None:
+    async def load(session: object, product_id: int) -> None:
+        return None
+
+    build = KeyBuilder(load, prefix="p", ignore=("session",))
+    assert build((object(), 1), {}) == build((object(), 1), {})
+
+
+def test_unhashable_argument_names_the_fix() -> None:
+    async def load(session: object, product_id: int) -> None:
+        return None
+
+    with pytest.raises(TypeError, match=r"ignore=\(\.\.\.\)"):
+        KeyBuilder(load)((object(), 1), {})
+
+
+def test_template_is_the_whole_key() -> None:
+    async def get(product_id: int, lang: str = "en") -> None:
+        return None
+
+    build = KeyBuilder(get, template="product:{product_id}:{lang}")
+    assert build((42,), {}) == "product:42:en"
+    assert build((), {"product_id": 7, "lang": "fr"}) == "product:7:fr"
+    assert build.is_templated
+
+
+def test_template_may_reach_attributes_of_self() -> None:
+    class Tenant:
+        name = "acme"
+
+        async def get(self, product_id: int) -> None:
+            return None
+
+    build = KeyBuilder(Tenant.get, template="{self.name}:product:{product_id}")
+    assert build((Tenant(), 5), {}) == "acme:product:5"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"template": "p:{missing}"}, "no parameter"),
+        ({"template": "p:{0}"}, "parameter names"),
+        ({"template": "p:{}"}, "parameter names"),
+        ({"ignore": ("nope",)}, "no parameter"),
+        ({"template": "p:{category}", "prefix": "x"}, "not both"),
+    ],
+)
+def test_bad_key_options_fail_at_decoration(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        KeyBuilder(find, **options)  # type: ignore[arg-type]
+
+
+def test_wrong_arguments_raise_type_error() -> None:
+    with pytest.raises(TypeError):
+        KeyBuilder(find)((), {"nope": 1})
+
+
+def test_keys_are_stable_across_processes_with_different_hash_seeds() -> None:
+    script = textwrap.dedent(
+        """
+        from fastmvc.cache.keys import KeyBuilder
+        async def f(a, b, c): ...
+        print(KeyBuilder(f, prefix="p")(({"x", "y", "z"}, {"k": 1, "j": 2}, ("t", 1.5)), {}))
+        """
+    )
+    keys = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        )
+        keys.add(result.stdout.strip())
+    assert len(keys) == 1
+    assert keys.pop().startswith("p:")
