@@ -20,13 +20,17 @@ def create_redis(settings: Settings) -> Redis | None:
     """
     if not settings.redis_url:
         return None
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
     timeout = settings.redis_timeout_seconds
-    return Redis.from_url(
+    # A blocking pool makes a burst wait briefly for a free connection; the
+    # default pool raises at its cap, which would look like an outage.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=timeout,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         # redis-py's default retries with backoff for seconds; during an
@@ -35,3 +39,4 @@ def create_redis(settings: Settings) -> Redis | None:
         health_check_interval=30,
         decode_responses=False,
     )
+    return Redis.from_pool(pool)

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     redis_host: str | None = None
     redis_port: int = 6379
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    redis_max_connections: int = Field(default=100, ge=1)
 
     # cache
     cache_namespace: str = "fastmvc:cache:"

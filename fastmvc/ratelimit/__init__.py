@@ -1,0 +1,36 @@
+"""Sliding-window rate limiting: Redis (one Lua call per check) or memory backends,
+an app-wide ASGI middleware and a per-route dependency.
+"""
+
+from fastmvc.ratelimit.backend import RateLimitBackend
+from fastmvc.ratelimit.dependency import KeyFunction, RateLimit, RulesSource
+from fastmvc.ratelimit.headers import rate_limit_headers
+from fastmvc.ratelimit.keys import client_ip_and_email_key, client_ip_key
+from fastmvc.ratelimit.limiter import RateLimiter, build_limiter
+from fastmvc.ratelimit.login import login_rate_limit, login_rules
+from fastmvc.ratelimit.memory import MemoryRateLimitBackend
+from fastmvc.ratelimit.middleware import RateLimitMiddleware
+from fastmvc.ratelimit.redis_backend import RedisRateLimitBackend
+from fastmvc.ratelimit.result import RateLimitResult, WindowState
+from fastmvc.ratelimit.rules import RateLimitRule, default_rules
+
+__all__ = [
+    "KeyFunction",
+    "MemoryRateLimitBackend",
+    "RateLimit",
+    "RateLimitBackend",
+    "RateLimitMiddleware",
+    "RateLimitResult",
+    "RateLimitRule",
+    "RateLimiter",
+    "RedisRateLimitBackend",
+    "RulesSource",
+    "WindowState",
+    "build_limiter",
+    "client_ip_and_email_key",
+    "client_ip_key",
+    "default_rules",
+    "login_rate_limit",
+    "login_rules",
+    "rate_limit_headers",
+]

@@ -1,0 +1,57 @@
+"""Rate-limit response headers.
+
+``RateLimit-Policy`` and ``RateLimit`` follow draft-ietf-httpapi-ratelimit-headers-11
+(May 2026), the current draft: each is a Structured Fields List with one
+Item per window, the item being the policy name as an sf-string::
+
+    RateLimit-Policy: "minute";q=60;w=60, "hour";q=1000;w=3600
+    RateLimit: "minute";r=59;t=60, "hour";r=999;t=3600
+
+``q`` is the quota and ``w`` the window in seconds; ``r`` is the remaining
+quota and ``t`` the seconds until the window's oldest counted hit leaves it
+(within ``t`` seconds the client can make no more than ``r`` requests).
+
+The single-valued ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+``X-RateLimit-Reset`` (delta seconds, not an epoch) describe the binding
+window: the one that refused, else the one with the fewest remaining hits.
+A refusal also gets ``Retry-After`` in whole seconds, rounded up.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastmvc.ratelimit.result import RateLimitResult
+
+__all__ = ["rate_limit_headers", "whole_seconds"]
+
+
+def whole_seconds(seconds: float) -> int:
+    """Round a delay up to whole seconds, ignoring float noise below a microsecond."""
+    return max(0, math.ceil(round(seconds, 6)))
+
+
+def rate_limit_headers(result: RateLimitResult) -> dict[str, str]:
+    """Return the headers that describe ``result``; empty when nothing was counted."""
+    binding = result.binding
+    if binding is None:
+        return {}
+    policy = ", ".join(
+        f'"{w.rule.name}";q={w.rule.limit};w={w.rule.window_seconds}' for w in result.windows
+    )
+    current = ", ".join(
+        f'"{w.rule.name}";r={w.remaining};t={whole_seconds(w.reset_after)}' for w in result.windows
+    )
+    reset = binding.retry_after if binding.retry_after is not None else binding.reset_after
+    headers = {
+        "RateLimit-Policy": policy,
+        "RateLimit": current,
+        "X-RateLimit-Limit": str(binding.rule.limit),
+        "X-RateLimit-Remaining": str(binding.remaining),
+        "X-RateLimit-Reset": str(whole_seconds(reset)),
+    }
+    retry_after = result.retry_after
+    if retry_after is not None:
+        # A refused client must wait; "0" would invite an immediate retry.
+        headers["Retry-After"] = str(max(1, whole_seconds(retry_after)))
+    return headers

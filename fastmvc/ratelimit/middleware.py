@@ -1,0 +1,83 @@
+"""App-wide limit per client IP, as pure ASGI middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fastmvc.errors import RateLimitedError, ServiceUnavailableError
+from fastmvc.middleware.client_ip import client_ip
+from fastmvc.ratelimit.headers import rate_limit_headers
+from fastmvc.ratelimit.limiter import RateLimiter
+from fastmvc.responses import error_response
+from fastmvc.settings import IPNetwork
+
+__all__ = ["DEFAULT_EXEMPT_PATHS", "RateLimitMiddleware"]
+
+DEFAULT_EXEMPT_PATHS = ("/health/live", "/health/ready")
+
+
+class RateLimitMiddleware:
+    """Apply the limiter's default rules to every HTTP request, keyed by client IP.
+
+    The client IP comes from :func:`fastmvc.middleware.client_ip.client_ip`,
+    so ``X-Forwarded-For`` counts only when the peer is a trusted proxy.
+    A refused request gets the 429 envelope with ``Retry-After`` and the
+    rate-limit headers (see :mod:`fastmvc.ratelimit.headers`); an allowed one
+    gets the rate-limit headers added to its response. When the limiter fails
+    closed because its backend is down, the answer is the 503 envelope.
+
+    When the response already carries a ``RateLimit`` header, set by a
+    stricter per-route :class:`~fastmvc.ratelimit.RateLimit`, the route's
+    headers are kept as they are: they describe the tighter limit.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        trusted_proxies: Sequence[IPNetwork] = (),
+        exempt_paths: Collection[str] = DEFAULT_EXEMPT_PATHS,
+    ) -> None:
+        """Wrap ``app``.
+
+        Args:
+            app: The next ASGI app.
+            limiter: The app's limiter (``Runtime.limiter``).
+            trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
+            exempt_paths: Exact paths never limited (health checks).
+        """
+        self.app = app
+        self.limiter = limiter
+        self.trusted_proxies = tuple(trusted_proxies)
+        self.exempt_paths = frozenset(exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        ip = client_ip(scope, self.trusted_proxies) or "unknown"
+        try:
+            result = await self.limiter.check(f"ip:{ip}")
+        except ServiceUnavailableError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        headers = rate_limit_headers(result)
+        if not result.allowed:
+            await error_response(RateLimitedError(headers=headers))(scope, receive, send)
+            return
+        if not headers:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                if "RateLimit" not in response_headers:
+                    response_headers.update(headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,123 @@
+"""What only the Redis backend promises: one round trip, cluster-safe keys, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.crc import key_slot
+from redis.exceptions import ReadOnlyError
+
+from fastmvc.errors import ServiceUnavailableError
+from fastmvc.ratelimit import RateLimitRule, RedisRateLimitBackend
+from tests.integration.ratelimit.ratelimit_support import (
+    RedisServer,
+    connect,
+    delete_prefix,
+    free_port,
+)
+
+pytestmark = pytest.mark.redis
+
+RULES = (RateLimitRule(60, 60), RateLimitRule(1000, 3600))
+
+
+def count_commands(client: Redis) -> list[str]:
+    """Record the name of every command the client sends."""
+    sent: list[str] = []
+    original: Callable[..., Awaitable[Any]] = client.execute_command
+
+    async def counting(*args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return await original(*args, **options)
+
+    client.execute_command = counting  # type: ignore[method-assign]
+    return sent
+
+
+async def test_one_round_trip_per_check_and_noscript_fallback(redis_server: RedisServer) -> None:
+    client = await connect(redis_server.url)
+    try:
+        sent = count_commands(client)
+        backend = RedisRateLimitBackend(client, prefix="t")
+        # Fresh server: EVALSHA fails with NOSCRIPT, the script is loaded, EVALSHA again.
+        assert (await backend.hit("k", RULES)).allowed
+        assert sent == ["EVALSHA", "SCRIPT LOAD", "EVALSHA"]
+        sent.clear()
+        for _ in range(5):
+            await backend.hit("k", RULES)
+        assert sent == ["EVALSHA"] * 5
+        # A SCRIPT FLUSH (or a restart) costs one reload, not an error.
+        await client.script_flush()
+        sent.clear()
+        result = await backend.hit("k", RULES)
+        assert result.allowed
+        assert result.windows[0].remaining == 60 - 7
+        assert sent == ["EVALSHA", "SCRIPT LOAD", "EVALSHA"]
+    finally:
+        await client.aclose()
+
+
+async def test_keys_share_a_hash_slot_and_expire_with_the_longest_window(
+    redis: Redis, key_prefix: str
+) -> None:
+    backend = RedisRateLimitBackend(redis, prefix=key_prefix)
+    rules = (RateLimitRule(5, 1), RateLimitRule(5, 60), RateLimitRule(5, 7200))
+    try:
+        await backend.hit("ip:203.0.113.9", rules)
+        keys = backend.keys_for("ip:203.0.113.9", rules)
+        assert keys == [
+            f"{key_prefix}:{{ip:203.0.113.9}}:1",
+            f"{key_prefix}:{{ip:203.0.113.9}}:60",
+            f"{key_prefix}:{{ip:203.0.113.9}}:7200",
+        ]
+        assert len({key_slot(key.encode()) for key in keys}) == 1
+        for key in keys:
+            ttl = await redis.pttl(key)
+            assert 7_190_000 < ttl <= 7_200_000
+        braces = backend.keys_for("a}b{c", rules)
+        assert len({key_slot(key.encode()) for key in braces}) == 1
+    finally:
+        await delete_prefix(redis, key_prefix)
+
+
+async def test_hits_are_stamped_with_the_server_clock_and_unique(
+    redis: Redis, key_prefix: str
+) -> None:
+    backend = RedisRateLimitBackend(redis, prefix=key_prefix)
+    rule = RateLimitRule(500, 60)
+    try:
+        await asyncio.gather(*(backend.hit("k", (rule,)) for _ in range(300)))
+        seconds, micros = await redis.time()
+        server_now = seconds * 1_000_000 + micros
+        entries = await redis.zrange(backend.keys_for("k", (rule,))[0], 0, -1, withscores=True)
+        assert len(entries) == 300
+        members = [member for member, _ in entries]
+        assert len(set(members)) == 300
+        for member, score in entries:
+            assert 0 <= server_now - score < 10_000_000
+            # Member = the server's TIME plus a unique hit id: equal times stay distinct.
+            stamp, hit_id = member.decode().split("-")
+            assert len(hit_id) > 12
+            assert int(stamp.replace(".", "")) == int(score)
+    finally:
+        await delete_prefix(redis, key_prefix)
+
+
+async def test_server_side_refusal_reads_as_unavailable(redis_server: RedisServer) -> None:
+    client = await connect(redis_server.url)
+    try:
+        backend = RedisRateLimitBackend(client, prefix="t")
+        assert (await backend.hit("k", RULES)).allowed
+        # A replica (as after a failover gone wrong) refuses the script's writes.
+        await client.replicaof("127.0.0.1", str(free_port()))
+        with pytest.raises(ServiceUnavailableError) as info:
+            await backend.hit("k", RULES)
+        assert isinstance(info.value.__cause__, ReadOnlyError)
+        await client.replicaof("NO", "ONE")
+        assert (await backend.hit("k", RULES)).allowed
+    finally:
+        await client.aclose()

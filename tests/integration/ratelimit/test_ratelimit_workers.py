@@ -1,0 +1,131 @@
+"""Exactness across processes: 4 uvicorn workers share one Redis log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.ratelimit.ratelimit_support import connect, free_port
+from tests.services import require
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+LIMIT = 50
+REQUESTS = 400
+# A logical database of its own, so the app's fixed key prefix cannot meet
+# another suite's keys; only this test's two keys are deleted, never the db.
+TEST_DB = 15
+CLIENT_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
+
+
+def redis_db_url(db: int) -> str:
+    base = require("redis").rsplit("/", 1)[0]
+    return f"{base}/{db}"
+
+
+async def delete_client_keys(url: str) -> None:
+    client = await connect(url)
+    try:
+        await client.delete(*CLIENT_KEYS)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """``uvicorn --factory fastmvc.app:create_app --workers 4``, killed afterwards."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_db_url(TEST_DB),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        "RATE_LIMIT_PER_MINUTE": str(LIMIT),
+        "RATE_LIMIT_PER_HOUR": "1000",
+        # A Redis error must show up as a 503, never as an uncounted 200.
+        "RATE_LIMIT_FAIL_OPEN": "false",
+        "ENVIRONMENT": "test",
+        "PYTHONPATH": str(Path.cwd()),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            *("-m", "uvicorn", "--factory", "fastmvc.app:create_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", "4"),
+            "--no-access-log",
+        ],
+        cwd=tmp_path,  # no stray .env is read, app.db stays in tmp_path
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                errors = proc.stderr.read().decode() if proc.stderr else ""
+                pytest.fail(f"uvicorn exited early:\n{errors}")
+            try:
+                if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("uvicorn did not answer /health/live within 30 s")
+            time.sleep(0.2)
+        time.sleep(1.0)  # let the other workers finish booting too
+        yield base_url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+async def test_exactly_the_limit_passes_across_four_workers(server: str) -> None:
+    url = redis_db_url(TEST_DB)
+    await delete_client_keys(url)
+    try:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with httpx.AsyncClient(base_url=server, limits=limits, timeout=30) as client:
+            responses = await asyncio.gather(
+                *(client.get("/openapi.json") for _ in range(REQUESTS))
+            )
+    finally:
+        await delete_client_keys(url)
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}
+
+    allowed = [r for r in responses if r.status_code == 200]
+    # Every slot was handed out exactly once, whichever worker handed it out.
+    assert sorted(int(r.headers["X-RateLimit-Remaining"]) for r in allowed) == list(range(LIMIT))
+    policy = f'"minute";q={LIMIT};w=60, "hour";q=1000;w=3600'
+    for response in allowed:
+        assert response.headers["RateLimit-Policy"] == policy
+        assert response.headers["X-RateLimit-Limit"] == str(LIMIT)
+
+    for response in (r for r in responses if r.status_code == 429):
+        assert response.json()["responseKey"] == "error_rate_limited"
+        assert 1 <= int(response.headers["Retry-After"]) <= 60
+        assert response.headers["X-RateLimit-Limit"] == str(LIMIT)
+        assert response.headers["X-RateLimit-Remaining"] == "0"
+        assert response.headers["RateLimit-Policy"] == policy
+        assert response.headers["RateLimit"].startswith('"minute";r=0;t=')
+        assert f'"hour";r={1000 - LIMIT};t=' in response.headers["RateLimit"]
