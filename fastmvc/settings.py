@@ -110,7 +110,8 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19_456, ge=8)
     password_hash_parallelism: int = Field(default=1, ge=1)
-    password_hash_concurrency: int = Field(default=4, ge=1)
+    # None: one less than the usable CPUs (1 to 4), so hashing never starves the event loop.
+    password_hash_concurrency: int | None = Field(default=None, ge=1)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,42 @@
+"""The user columns auth needs, as a mixin for your own ``User`` model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Boolean, String, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+__all__ = ["AuthUser", "UserMixin"]
+
+
+class UserMixin:
+    """Email, password hash and an active flag.
+
+    Combine it with :class:`fastmvc.db.Entity`::
+
+        class User(UserMixin, Entity):
+            __tablename__ = "users"
+
+    Emails are stored lower-cased (the DTOs normalize them), so the unique
+    index makes them unique regardless of case.
+    """
+
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class AuthUser(Protocol):
+    """What :class:`~fastmvc.auth.AuthService` reads from a user row.
+
+    Any ``UserMixin`` + ``Entity`` model satisfies it.
+    """
+
+    id: int
+    urn: str
+    email: str
+    password_hash: str
+    is_active: bool
+    created_at: datetime

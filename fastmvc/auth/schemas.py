@@ -1,0 +1,94 @@
+"""Request and response DTOs of the auth endpoints."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from fastmvc.dto import DTO, OutDTO
+
+__all__ = [
+    "LoginIn",
+    "RefreshIn",
+    "RegisterIn",
+    "TokenPairOut",
+    "UserData",
+    "UserOut",
+]
+
+# Deliberately simple: one "@", no spaces, a dot in the domain. Deliverability
+# is proven by a confirmation mail, not by a regex.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MIN_PASSWORD = 8
+# Argon2 takes any length, but an unbounded body is free CPU for an attacker.
+MAX_PASSWORD = 1024
+
+
+# Spaces in a password are part of it; the DTO base would strip them.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD)]
+
+
+def _normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    if not _EMAIL.fullmatch(email):
+        raise ValueError("not a valid email address")
+    return email
+
+
+class RegisterIn(DTO):
+    """``POST /auth/register``."""
+
+    email: str = Field(max_length=320, examples=["ada@example.com"])
+    password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
+
+    _email = field_validator("email")(_normalize_email)
+
+
+class LoginIn(DTO):
+    """``POST /auth/login``.
+
+    The password has no minimum here: a login must answer the same 401 for
+    any wrong password, not a 422 that tells the policy apart.
+    """
+
+    email: str = Field(max_length=320, examples=["ada@example.com"])
+    password: Password
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class RefreshIn(DTO):
+    """``POST /auth/refresh``."""
+
+    refresh_token: str = Field(min_length=1, max_length=8192)
+
+
+class UserOut(OutDTO):
+    """A user as the API shows it; never the password hash."""
+
+    id: int
+    urn: str
+    email: str
+    created_at: datetime
+
+
+class UserData(OutDTO):
+    """``data`` of register and ``/users/me``."""
+
+    user: UserOut
+
+
+class TokenPairOut(OutDTO):
+    """``data`` of login and refresh."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    user: UserOut

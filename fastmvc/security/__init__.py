@@ -1,0 +1,28 @@
+"""Passwords (argon2id), JWTs (python-jose), token revocation and the current-user dependency."""
+
+from fastmvc.security.dependencies import CurrentUser, bearer_scheme, require_user
+from fastmvc.security.passwords import PasswordHasher, default_hash_concurrency
+from fastmvc.security.store import MemoryTokenStore, RedisTokenStore, TokenStore
+from fastmvc.security.tokens import (
+    Principal,
+    TokenPair,
+    TokenService,
+    TokenType,
+    build_token_service,
+)
+
+__all__ = [
+    "CurrentUser",
+    "MemoryTokenStore",
+    "PasswordHasher",
+    "Principal",
+    "RedisTokenStore",
+    "TokenPair",
+    "TokenService",
+    "TokenStore",
+    "TokenType",
+    "bearer_scheme",
+    "build_token_service",
+    "default_hash_concurrency",
+    "require_user",
+]

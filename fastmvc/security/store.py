@@ -1,0 +1,157 @@
+"""Where revoked tokens are remembered: Redis, or process memory.
+
+A token is revoked by its ``jti``; a whole refresh family by its ``fam``. Each
+entry lives exactly as long as the thing it revokes could still be presented,
+so the store never grows past the tokens in flight.
+
+In Redis every key of one family shares the hash tag ``{fam}``, so the
+multi-key reads below stay on one Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import anyio
+
+from fastmvc.errors import ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["MemoryTokenStore", "RedisTokenStore", "TokenStore"]
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """The token denylist that :class:`~fastmvc.security.TokenService` writes and reads.
+
+    Times are Unix epoch seconds. Implementations raise
+    :class:`~fastmvc.errors.ServiceUnavailableError` when their backend is down,
+    so authentication fails closed.
+    """
+
+    async def is_revoked(self, jti: str, fam: str) -> bool:
+        """Tell whether the token ``jti`` or its family ``fam`` was revoked."""
+        ...
+
+    async def revoke(self, jti: str, fam: str, *, until: int) -> None:
+        """Revoke one token until ``until`` (its own ``exp``)."""
+        ...
+
+    async def revoke_family(self, fam: str, *, until: int) -> None:
+        """Revoke every token of family ``fam`` until ``until``."""
+        ...
+
+    async def consume(self, jti: str, fam: str, *, until: int) -> bool:
+        """Revoke ``jti`` atomically and tell whether this call was the first to do it.
+
+        Refresh rotation uses it: only the first presenter of a refresh token
+        gets a new pair; any later one is a reuse.
+        """
+        ...
+
+
+class MemoryTokenStore:
+    """A per-process denylist, for development, tests and single-process apps."""
+
+    _SWEEP_EVERY = 1024
+
+    def __init__(self) -> None:
+        self._entries: dict[str, int] = {}
+        self._writes = 0
+
+    async def is_revoked(self, jti: str, fam: str) -> bool:
+        now = int(time.time())
+        return any(
+            self._entries.get(key, 0) > now for key in (_jti_key("", fam, jti), _fam_key("", fam))
+        )
+
+    async def revoke(self, jti: str, fam: str, *, until: int) -> None:
+        self._put(_jti_key("", fam, jti), until)
+
+    async def revoke_family(self, fam: str, *, until: int) -> None:
+        self._put(_fam_key("", fam), until)
+
+    async def consume(self, jti: str, fam: str, *, until: int) -> bool:
+        # No await between the read and the write: atomic on the event loop.
+        key = _jti_key("", fam, jti)
+        if self._entries.get(key, 0) > int(time.time()):
+            return False
+        self._put(key, until)
+        return True
+
+    def _put(self, key: str, until: int) -> None:
+        self._entries[key] = max(until, self._entries.get(key, 0))
+        self._writes += 1
+        if self._writes % self._SWEEP_EVERY == 0:
+            now = int(time.time())
+            self._entries = {k: exp for k, exp in self._entries.items() if exp > now}
+
+
+class RedisTokenStore:
+    """The shared denylist in Redis; every worker and replica sees the same revocations.
+
+    Args:
+        redis: An async client (``decode_responses`` may be either).
+        prefix: Key prefix, so several apps can share one Redis.
+        timeout_seconds: Upper bound on each call. A slow Redis answers 503
+            instead of hanging the request.
+    """
+
+    def __init__(
+        self, redis: Redis, *, prefix: str = "fastmvc:tok", timeout_seconds: float = 1.0
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._timeout = timeout_seconds
+
+    async def is_revoked(self, jti: str, fam: str) -> bool:
+        keys = (_jti_key(self._prefix, fam, jti), _fam_key(self._prefix, fam))
+        async with _guarded(self._timeout):
+            found = await self._redis.exists(*keys)
+        return bool(found)
+
+    async def revoke(self, jti: str, fam: str, *, until: int) -> None:
+        async with _guarded(self._timeout):
+            await self._redis.set(_jti_key(self._prefix, fam, jti), b"1", exat=_future(until))
+
+    async def revoke_family(self, fam: str, *, until: int) -> None:
+        async with _guarded(self._timeout):
+            await self._redis.set(_fam_key(self._prefix, fam), b"1", exat=_future(until))
+
+    async def consume(self, jti: str, fam: str, *, until: int) -> bool:
+        key = _jti_key(self._prefix, fam, jti)
+        async with _guarded(self._timeout):
+            first = await self._redis.set(key, b"1", nx=True, exat=_future(until))
+        return bool(first)
+
+
+@asynccontextmanager
+async def _guarded(seconds: float) -> AsyncIterator[None]:
+    """Bound one Redis call in time and turn any failure into a 503 (fail closed)."""
+    from redis.exceptions import RedisError
+
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except (RedisError, OSError) as exc:
+        # OSError covers the builtin TimeoutError raised by fail_after.
+        raise ServiceUnavailableError("Authentication store unavailable") from exc
+
+
+def _jti_key(prefix: str, fam: str, jti: str) -> str:
+    return f"{prefix}:{{{fam}}}:jti:{jti}"
+
+
+def _fam_key(prefix: str, fam: str) -> str:
+    return f"{prefix}:{{{fam}}}:fam"
+
+
+def _future(until: int) -> int:
+    # EXAT in the past is an error in some Redis versions; a token that is
+    # already expired needs no entry, but one second more is harmless.
+    return max(until, int(time.time()) + 1)

@@ -1,0 +1,49 @@
+"""The auth module mounted on a real app, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from fastmvc.app import create_app
+from fastmvc.auth import auth_routers
+from fastmvc.settings import Settings
+from fastmvc.testing import temporary_postgres_database
+from tests.integration.auth.auth_helpers import AuthTestUser, auth_settings, login, register
+from tests.services import require
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+async def fastmvc_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """Auth storage on SQLite and on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('auth') / 'auth.db'}"
+        return
+    async with temporary_postgres_database(require("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def fastmvc_settings(fastmvc_database_url: str) -> Settings:
+    # Overridden (not only the URL) so this directory never reuses another's cached settings.
+    return auth_settings(fastmvc_database_url)
+
+
+@pytest.fixture
+def fastmvc_app_factory() -> Any:
+    return lambda settings: create_app(settings, routers=auth_routers(AuthTestUser))
+
+
+@pytest.fixture
+async def session_tokens(client: httpx.AsyncClient) -> dict[str, Any]:
+    """A registered user and the data of one login."""
+    await register(client, "ada@example.com")
+    return dict(await login(client, "ada@example.com"))

@@ -1,0 +1,33 @@
+"""Real Redis for the token-store tests: the shared one, and throwaway ones to break."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from secrets import token_hex
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.integration.security.security_support import throwaway_redis_server
+from tests.services import require
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(require("redis"), socket_timeout=2, socket_connect_timeout=2)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    # Other suites share this Redis: never flush, always a unique prefix.
+    return f"test:sec:{token_hex(6)}"
+
+
+@pytest.fixture
+def throwaway_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A private redis-server on a free port, which a test may kill."""
+    with throwaway_redis_server() as server:
+        yield server

@@ -1,0 +1,106 @@
+"""PasswordHasher: argon2id in a worker thread."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import anyio
+import pytest
+from argon2 import extract_parameters
+
+from fastmvc.security import PasswordHasher, default_hash_concurrency
+from fastmvc.settings import Settings
+
+
+@pytest.fixture
+def hasher() -> PasswordHasher:
+    # Cheap parameters: these tests check behaviour, not cost.
+    return PasswordHasher(time_cost=1, memory_kib=64, parallelism=1, concurrency=2)
+
+
+async def test_hash_is_argon2id_and_verifies(hasher: PasswordHasher) -> None:
+    stored = await hasher.hash("correct horse battery staple")
+
+    assert stored.startswith("$argon2id$")
+    assert await hasher.verify(stored, "correct horse battery staple")
+    assert not await hasher.verify(stored, "correct horse battery stapler")
+
+
+async def test_same_password_gets_a_fresh_salt(hasher: PasswordHasher) -> None:
+    assert await hasher.hash("pw-12345678") != await hasher.hash("pw-12345678")
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", "not-a-hash", "$2b$12$abcdefghijklmnopqrstuv", "$argon2id$v=19$m=64"]
+)
+async def test_malformed_hash_is_a_mismatch_not_an_error(
+    hasher: PasswordHasher, garbage: str
+) -> None:
+    assert not await hasher.verify(garbage, "whatever")
+    assert hasher.needs_rehash(garbage)
+
+
+async def test_needs_rehash_after_parameters_change(hasher: PasswordHasher) -> None:
+    weak = await hasher.hash("pw-12345678")
+    stronger = PasswordHasher(time_cost=2, memory_kib=128, parallelism=1)
+
+    assert not hasher.needs_rehash(weak)
+    assert stronger.needs_rehash(weak)
+    assert await stronger.verify(weak, "pw-12345678")  # old hashes keep working
+    assert not stronger.needs_rehash(await stronger.hash("pw-12345678"))
+
+
+def test_defaults_are_at_least_owasp() -> None:
+    settings = Settings()
+    assert settings.password_hash_memory_kib >= 19 * 1024
+    assert settings.password_hash_time_cost >= 2
+    assert settings.password_hash_parallelism >= 1
+
+
+async def test_from_settings_uses_the_configured_parameters() -> None:
+    settings = Settings(
+        password_hash_time_cost=3, password_hash_memory_kib=256, password_hash_parallelism=2
+    )
+    stored = await PasswordHasher.from_settings(settings).hash("pw-12345678")
+
+    params = extract_parameters(stored)
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (3, 256, 2)
+
+
+async def test_verify_dummy_uses_current_parameters_and_a_single_hash(
+    hasher: PasswordHasher,
+) -> None:
+    await hasher.verify_dummy("anything")
+    dummy = hasher._dummy_hash
+    assert dummy is not None
+    assert not hasher.needs_rehash(dummy)
+    await hasher.verify_dummy("something else")
+    assert hasher._dummy_hash == dummy
+
+
+async def test_hashing_runs_off_the_event_loop_thread() -> None:
+    seen: list[int] = []
+
+    class Recording(PasswordHasher):
+        def _verify_sync(self, password_hash: str, password: str) -> bool:
+            seen.append(threading.get_ident())
+            return super()._verify_sync(password_hash, password)
+
+    hasher = Recording(time_cost=1, memory_kib=64)
+    stored = await hasher.hash("pw-12345678")
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(hasher.verify, stored, "pw-12345678")
+
+    assert len(seen) == 3
+    assert threading.get_ident() not in seen
+
+
+def test_default_concurrency_leaves_a_cpu_for_the_event_loop() -> None:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    expected = max(1, min(4, (cpus or 1) - 1))
+
+    assert default_hash_concurrency() == expected
+    assert PasswordHasher()._limiter.total_tokens == expected
+    assert PasswordHasher(concurrency=7)._limiter.total_tokens == 7
