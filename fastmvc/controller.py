@@ -29,11 +29,11 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from fastmvc.context import get_request_id
-from fastmvc.dependencies import SessionDep
+from fastmvc.dependencies import ReadSessionDep, SessionDep
 from fastmvc.dto import Envelope, ErrorEnvelope, Page
 from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
-from fastmvc.responses import envelope_response
+from fastmvc.responses import EnvelopeTemplate, envelope_response
 from fastmvc.service import CRUDService
 
 __all__ = [
@@ -226,23 +226,27 @@ class CRUDController(Controller):
         resource = cls.resource
         title = resource.replace("_", " ").capitalize()
         out = cls.out_schema
+        page_type = Page[out]  # type: ignore[valid-type]
         item_envelope = Envelope[out]  # type: ignore[valid-type]
-        page_envelope = Envelope[Page[out]]  # type: ignore[valid-type]
+        page_envelope = Envelope[page_type]
         empty_envelope = Envelope[None]
         service_class = cls.service_class
+        # Everything that does not change between requests is built here, once.
+        validate_out = out.model_validate
+        out_json = out.__pydantic_serializer__.to_json
+        page_json = page_type.__pydantic_serializer__.to_json
+        templates = {
+            verb: EnvelopeTemplate(f"{title} {verb}", f"success_{resource}_{verb}")
+            for verb in ("list", "created", "found", "updated", "deleted")
+        }
 
         def item_response(instance: Any, verb: str, status_code: int = 200) -> Response:
-            return envelope(
-                out.model_validate(instance),
-                message=f"{title} {verb}",
-                key=f"success_{resource}_{verb}",
-                status_code=status_code,
-                model=item_envelope,
-            )
+            body = templates[verb].render(out_json(validate_out(instance)))
+            return envelope_response(body, status_code=status_code)
 
         async def list_items(
             request: Request,
-            session: SessionDep,
+            session: ReadSessionDep,
             limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
             cursor: Annotated[str | None, Query(max_length=2048)] = None,
             offset: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
@@ -254,7 +258,7 @@ class CRUDController(Controller):
                 for key, value in request.query_params.multi_items()
                 if key not in RESERVED_QUERY
             ]
-            page = await service_class(session).list(
+            page = await service_class(session).read_page(
                 PageRequest(
                     where=parse_filters(filters) if filters else None,
                     sort=sort,
@@ -264,27 +268,21 @@ class CRUDController(Controller):
                     with_total=with_total,
                 )
             )
-            data = Page[out](  # type: ignore[valid-type]
-                items=[out.model_validate(item) for item in page.items],
+            data = page_type(
+                items=[validate_out(item) for item in page.items],
                 next_cursor=page.next_cursor,
                 prev_cursor=page.prev_cursor,
                 total=page.total,
             )
-            body = page_envelope(
-                transactionUrn=get_request_id(),
-                responseMessage=f"{title} list",
-                responseKey=f"success_{resource}_list",
-                data=data,
-            )
-            exclude = None if with_total else {"data": {"total"}}
-            return envelope_response(body.model_dump_json(exclude=exclude).encode())
+            data_json = page_json(data, exclude=None if with_total else {"total"})
+            return envelope_response(templates["list"].render(data_json))
 
         async def create_item(payload: Any, session: SessionDep) -> Response:
             instance = await service_class(session).create(payload.model_dump())
             return item_response(instance, "created", 201)
 
-        async def get_item(id: IdPath, session: SessionDep) -> Response:
-            return item_response(await service_class(session).get(id), "found")
+        async def get_item(id: IdPath, session: ReadSessionDep) -> Response:
+            return item_response(await service_class(session).read(id), "found")
 
         async def update_item(id: IdPath, payload: Any, session: SessionDep) -> Response:
             data = payload.model_dump(exclude_unset=True)
@@ -294,12 +292,7 @@ class CRUDController(Controller):
 
         async def delete_item(id: IdPath, session: SessionDep) -> Response:
             await service_class(session).delete(id)
-            return envelope(
-                None,
-                message=f"{title} deleted",
-                key=f"success_{resource}_deleted",
-                model=empty_envelope,
-            )
+            return envelope_response(templates["deleted"].render(b"null"))
 
         filter_help = (
             "Filters: `field=value` or `field__op=value` with op one of eq ne gt gte lt lte "

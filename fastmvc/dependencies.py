@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fastmvc.settings import Settings
 from fastmvc.state import Runtime, get_runtime
 
-__all__ = ["RuntimeDep", "SessionDep", "SettingsDep", "get_session", "get_settings_dep"]
+__all__ = [
+    "ReadSessionDep",
+    "RuntimeDep",
+    "SessionDep",
+    "SettingsDep",
+    "get_read_session",
+    "get_session",
+    "get_settings_dep",
+]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -25,11 +33,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield a session for read-only handlers (autocommit on PostgreSQL: one round trip a query)."""
+    async with get_runtime(request).database.read_session() as session:
+        yield session
+
+
 def get_settings_dep(request: Request) -> Settings:
     """The application's settings."""
     return get_runtime(request).settings
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

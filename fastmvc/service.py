@@ -86,8 +86,26 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         return instance
 
     async def list(self, request: PageRequest) -> PageResult[ModelT]:
-        """Return one page of rows."""
+        """Return one page of entities."""
         page: PageResult[ModelT] = await self.repository.page(request)
+        return page
+
+    async def read(self, id: Any) -> Any:
+        """The HTTP read path of ``GET /{id}``: a plain row for the Out DTO.
+
+        Override it (rather than :meth:`get`) to add read rules to that route.
+
+        Raises:
+            NotFoundError: No such row.
+        """
+        row = await self.repository.get_row(id)
+        if row is None:
+            raise self.not_found(id)
+        return row
+
+    async def read_page(self, request: PageRequest) -> PageResult[Any]:
+        """The HTTP read path of ``GET /``: one page of plain rows for the Out DTO."""
+        page: PageResult[Any] = await self.repository.page_rows(request)
         return page
 
     async def create(self, data: Mapping[str, Any]) -> ModelT:

@@ -73,6 +73,15 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_on_begin)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no BEGIN/COMMIT round trips on PostgreSQL: a read session
+        # runs each statement in autocommit. SQLite keeps the transactional
+        # factory, because its SAVEPOINT recipe drives BEGIN by hand.
+        read_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self.read_sessionmaker = async_sessionmaker(read_engine, expire_on_commit=False)
 
     @property
     def dialect_name(self) -> str:
@@ -83,6 +92,16 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction: commit when the block succeeds, roll back on any exception."""
         async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: no transaction around its statements on PostgreSQL.
+
+        Use it where every statement is a read; anything that writes belongs in
+        :meth:`unit_of_work`.
+        """
+        async with self.read_sessionmaker() as session:
             yield session
 
     async def ping(self) -> None:

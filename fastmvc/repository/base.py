@@ -8,7 +8,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
+    bindparam,
     delete,
     exists,
     func,
@@ -37,6 +39,9 @@ ModelT = TypeVar("ModelT", bound=Base)
 # Bound-parameter ceilings: SQLite's SQLITE_MAX_VARIABLE_NUMBER (32766 since
 # 3.32) and PostgreSQL's wire protocol (32767 per statement).
 _PARAM_LIMITS = {"sqlite": 32_766, "postgresql": 32_767}
+# Statements and column lists built once per model for the lean read path.
+_ROW_BY_ID: dict[type[Any], Select[Any]] = {}
+_ROW_COLUMNS: dict[type[Any], builtins.list[Any]] = {}
 _MANAGED = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
 
 
@@ -148,16 +153,51 @@ class Repository(Generic[ModelT]):
         return bool((await self.session.execute(stmt)).scalar())
 
     async def page(self, request: PageRequest) -> PageResult[ModelT]:
-        """Return one page, by keyset cursor (default) or by offset.
+        """Return one page of entities, by keyset cursor (default) or by offset.
 
         Keyset pages never skip or repeat rows, because the primary key ends
         every sort order. With ``with_total`` the total comes from a window
         function in the same query where the page has no cursor predicate.
         """
+        return await self._page(request, lean=False)
+
+    async def page_rows(self, request: PageRequest) -> PageResult[Row[Any]]:
+        """Like :meth:`page`, but plain rows (attribute access by field name).
+
+        Rows skip the ORM's identity map and change tracking: the lean path
+        for handlers that only turn rows into output DTOs.
+        """
+        return await self._page(request, lean=True)
+
+    async def get_row(self, id: Any) -> Row[Any] | None:
+        """Like :meth:`get`, but a plain row, through a statement built once per model."""
+        statement = _ROW_BY_ID.get(self.model)
+        if statement is None:
+            statement = (
+                select(*self._row_columns())
+                .where(self._pk == bindparam("pk"), self._visible(False))
+                .limit(1)
+            )
+            _ROW_BY_ID[self.model] = statement
+        async with translate_errors(self.resource):
+            row: Row[Any] | None = (await self.session.execute(statement, {"pk": id})).first()
+        return row
+
+    def _row_columns(self) -> builtins.list[Any]:
+        columns = _ROW_COLUMNS.get(self.model)
+        if columns is None:
+            columns = [
+                attribute.class_attribute.label(attribute.key)
+                for attribute in inspect(self.model).column_attrs
+            ]
+            _ROW_COLUMNS[self.model] = columns
+        return columns
+
+    async def _page(self, request: PageRequest, *, lean: bool) -> PageResult[Any]:
         keys = parse_sort(self.model, request.sort)
         base = self._where(request.where, request.include_deleted)
         if request.offset is not None:
-            return await self._offset_page(request, keys, base)
+            return await self._offset_page(request, keys, base, lean=lean)
         cursor = decode_cursor(request.cursor, keys) if request.cursor else None
         backward = cursor is not None and cursor.direction == "prev"
         condition = base
@@ -165,7 +205,7 @@ class Repository(Generic[ModelT]):
             condition = condition & keyset_predicate(keys, cursor.values, reverse=backward)
         with_window = request.with_total and cursor is None
         rows, total = await self._fetch(
-            condition, keys, request.limit + 1, reverse=backward, with_window=with_window
+            condition, keys, request.limit + 1, reverse=backward, with_window=with_window, lean=lean
         )
         has_more = len(rows) > request.limit
         rows = rows[: request.limit]
@@ -173,7 +213,7 @@ class Repository(Generic[ModelT]):
             rows.reverse()
         if request.with_total and total is None:
             total = await self._count_where(base)
-        result: PageResult[ModelT] = PageResult(items=rows, total=total)
+        result: PageResult[Any] = PageResult(items=rows, total=total)
         if rows:
             more_forward = has_more if not backward else True
             more_backward = cursor is not None and (has_more if backward else True)
@@ -184,10 +224,20 @@ class Repository(Generic[ModelT]):
         return result
 
     async def _offset_page(
-        self, request: PageRequest, keys: Sequence[SortKey], base: ColumnElement[bool]
-    ) -> PageResult[ModelT]:
+        self,
+        request: PageRequest,
+        keys: Sequence[SortKey],
+        base: ColumnElement[bool],
+        *,
+        lean: bool,
+    ) -> PageResult[Any]:
         rows, total = await self._fetch(
-            base, keys, request.limit, offset=request.offset, with_window=request.with_total
+            base,
+            keys,
+            request.limit,
+            offset=request.offset,
+            with_window=request.with_total,
+            lean=lean,
         )
         if request.with_total and total is None:
             total = await self._count_where(base)
@@ -202,27 +252,29 @@ class Repository(Generic[ModelT]):
         offset: int | None = None,
         reverse: bool = False,
         with_window: bool = False,
-    ) -> tuple[builtins.list[ModelT], int | None]:
-        stmt: Select[Any] = select(self.model)
+        lean: bool = False,
+    ) -> tuple[builtins.list[Any], int | None]:
+        stmt: Select[Any] = select(*self._row_columns()) if lean else select(self.model)
         if with_window:
-            stmt = stmt.add_columns(func.count().over().label("_total"))
+            stmt = stmt.add_columns(func.count().over().label("_fastmvc_total"))
         stmt = stmt.where(condition).order_by(*order_by_terms(keys, reverse=reverse)).limit(limit)
         if offset:
             stmt = stmt.offset(offset)
         async with translate_errors(self.resource):
             result = await self.session.execute(stmt)
         if not with_window:
-            return builtins.list(result.scalars().all()), None
-        pairs = result.all()
-        total = int(pairs[0][1]) if pairs else None
-        return [pair[0] for pair in pairs], total
+            return builtins.list(result.all() if lean else result.scalars().all()), None
+        rows = result.all()
+        total = int(rows[0][-1]) if rows else None
+        # The window column rides along on lean rows; entities come unwrapped.
+        return builtins.list(rows) if lean else [row[0] for row in rows], total
 
     async def _count_where(self, condition: ColumnElement[bool]) -> int:
         stmt = select(func.count()).select_from(self.model).where(condition)
         return int((await self.session.execute(stmt)).scalar_one())
 
     @staticmethod
-    def _sort_values(row: ModelT, keys: Sequence[SortKey]) -> builtins.list[Any]:
+    def _sort_values(row: Any, keys: Sequence[SortKey]) -> builtins.list[Any]:
         return [getattr(row, key.column.key) for key in keys]
 
     # -- writes ----------------------------------------------------------

@@ -1,6 +1,15 @@
 """Test helpers: the pytest plugin and throwaway databases."""
 
-from fastmvc.testing.database import rollback_session, temporary_postgres_database
+from fastmvc.testing.database import (
+    bind_app_to_connection,
+    rollback_session,
+    temporary_postgres_database,
+)
 from fastmvc.testing.plugin import TEST_OVERRIDES
 
-__all__ = ["TEST_OVERRIDES", "rollback_session", "temporary_postgres_database"]
+__all__ = [
+    "TEST_OVERRIDES",
+    "bind_app_to_connection",
+    "rollback_session",
+    "temporary_postgres_database",
+]

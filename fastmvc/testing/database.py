@@ -7,12 +7,14 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fastmvc.db.engine import Database
+from fastmvc.dependencies import get_read_session, get_session
 
-__all__ = ["rollback_session", "temporary_postgres_database"]
+__all__ = ["bind_app_to_connection", "rollback_session", "temporary_postgres_database"]
 
 
 @asynccontextmanager
@@ -66,3 +68,26 @@ async def rollback_session(
             await session.close()
             if transaction.is_active:
                 await transaction.rollback()
+
+
+def bind_app_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
+    """Make every request of ``app`` use ``connection``'s open transaction.
+
+    Both session dependencies (the unit of work and the read session) are
+    overridden; each request gets its own session whose transaction is a
+    SAVEPOINT, so a failing request rolls back to where it started and the
+    test still sees everything earlier requests wrote.
+    """
+
+    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            await session.close()
+
+    app.dependency_overrides[get_session] = session_in_test_transaction
+    app.dependency_overrides[get_read_session] = session_in_test_transaction

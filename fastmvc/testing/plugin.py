@@ -25,14 +25,17 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fastmvc.db.base import Base
 from fastmvc.db.engine import Database
-from fastmvc.dependencies import get_session
 from fastmvc.settings import Settings
 from fastmvc.state import Runtime
-from fastmvc.testing.database import rollback_session, temporary_postgres_database
+from fastmvc.testing.database import (
+    bind_app_to_connection,
+    rollback_session,
+    temporary_postgres_database,
+)
 
 AppFactory = Callable[[Settings], FastAPI]
 
@@ -110,18 +113,8 @@ async def app(
     """The application; each request runs in a SAVEPOINT of ``db_session``'s transaction."""
     application = fastmvc_app_factory(fastmvc_settings)
     connection = db_session.bind
-
-    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
-        session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        try:
-            async with session.begin():
-                yield session
-        finally:
-            await session.close()
-
-    application.dependency_overrides[get_session] = session_in_test_transaction
+    assert isinstance(connection, AsyncConnection)
+    bind_app_to_connection(application, connection)
     try:
         yield application
     finally:

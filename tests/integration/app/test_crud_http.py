@@ -9,17 +9,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastmvc.app import create_app
 from fastmvc.controller import CRUDController
 from fastmvc.db import Database
-from fastmvc.dependencies import get_session
 from fastmvc.dto import DTO, OutDTO
 from fastmvc.repository import Repository
 from fastmvc.service import CRUDService
 from fastmvc.settings import Settings
-from fastmvc.testing import TEST_OVERRIDES, rollback_session
+from fastmvc.testing import TEST_OVERRIDES, bind_app_to_connection, rollback_session
 from tests.models import Widget
 
 
@@ -80,13 +78,7 @@ async def app(database: Database) -> AsyncIterator[FastAPI]:
         settings, routers=[WidgetController.as_router(), PrivateWidgetController.as_router()]
     )
     async with rollback_session(database) as (connection, _session):
-
-        async def in_test_transaction() -> AsyncIterator[AsyncSession]:
-            session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint")
-            async with session.begin():
-                yield session
-
-        application.dependency_overrides[get_session] = in_test_transaction
+        bind_app_to_connection(application, connection)
         yield application
     await application.state.fastmvc.aclose()
 

@@ -104,3 +104,18 @@ async def test_offset_pages_with_total(thousand: WidgetRepository) -> None:
 async def test_bad_cursor_is_bad_request(thousand: WidgetRepository, cursor: str) -> None:
     with pytest.raises(BadRequestError):
         await thousand.page(PageRequest(sort="-price", cursor=cursor))
+
+
+async def test_lean_rows_match_entities(thousand: WidgetRepository) -> None:
+    request = PageRequest(where=F("stock", "eq", 1), sort="-price,name", limit=25, with_total=True)
+    entities = await thousand.page(request)
+    rows = await thousand.page_rows(request)
+    assert [row.id for row in rows.items] == [entity.id for entity in entities.items]
+    assert rows.total == entities.total
+    assert rows.next_cursor == entities.next_cursor
+    first = entities.items[0]
+    row = await thousand.get_row(first.id)
+    assert row is not None
+    assert (row.id, row.name, row.price, row.urn) == (first.id, first.name, first.price, first.urn)
+    assert row.created_at == first.created_at
+    assert await thousand.get_row(10**9) is None
