@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TextIO
 
 from fastmvc.context import current_context
@@ -28,6 +29,17 @@ _RECORD_ATTRIBUTES = frozenset(
 # Loggers that servers configure with their own handlers; routed through ours
 # so that one process writes one format.
 _ROUTED_LOGGERS = ("uvicorn", "uvicorn.error")
+
+
+@lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _utc_timestamp(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds; the date part is formatted once per second."""
+    second = int(created)
+    return f"{_utc_second(second)}.{int((created - second) * 1000):03d}Z"
 
 
 class RequestIdFilter(logging.Filter):
@@ -55,9 +67,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
-                timespec="milliseconds"
-            ),
+            "timestamp": _utc_timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fastmvc.context import is_safe_request_id, open_context
+from fastmvc.middleware.client_ip import client_ip
+from fastmvc.settings import IPNetwork
 
 __all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware"]
 
@@ -17,11 +20,18 @@ class RequestContextMiddleware:
     """Open a :class:`~fastmvc.context.RequestContext` and echo ``X-Request-ID``.
 
     A client-sent id is kept only if it matches ``[A-Za-z0-9._-]{1,64}``;
-    anything else is replaced by a fresh ULID.
+    anything else is replaced by a fresh ULID. The client's address, found
+    with :func:`~fastmvc.middleware.client_ip.client_ip`, is stored on the
+    context too, so the access log and the limiter agree on it.
+
+    Args:
+        app: The ASGI app to wrap.
+        trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, trusted_proxies: Sequence[IPNetwork] = ()) -> None:
         self.app = app
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,11 +45,13 @@ class RequestContextMiddleware:
                     incoming = candidate
                 break
         ctx = open_context(incoming)
-        request_id = ctx.request_id
+        ctx.client_ip = client_ip(scope, self.trusted_proxies)
+        header = (_HEADER_KEY, ctx.request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                # A fresh list: the app's Response may reuse its own header list.
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         await self.app(scope, receive, send_with_id)

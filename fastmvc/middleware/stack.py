@@ -1,0 +1,106 @@
+"""The default middleware stack and the order it runs in.
+
+Outermost first::
+
+    RequestContextMiddleware    request id + client ip in the context; X-Request-ID
+    AccessLogMiddleware         X-Process-Time; one "fastmvc.access" line per request
+    SecurityHeadersMiddleware   nosniff, frame, referrer, CSP, HSTS, no-store…
+    CORSMiddleware              only when CORS_ORIGINS is set; answers preflights
+    ServerErrorMiddleware       unhandled exception -> 500 envelope
+    BodyLimitMiddleware         413 envelope above MAX_BODY_BYTES
+    RateLimitMiddleware         429 envelope; only when RATE_LIMIT_ENABLED and a limiter
+    (FastAPI: exception handlers -> 401/403/404/409/422…, router, endpoint)
+
+Why this order:
+
+- The request context is opened first, so every layer below, every log line
+  and every error envelope (``transactionUrn``) sees the same request id, and
+  the ``X-Request-ID`` header is added to whatever response comes out.
+- Every response is produced *inside* the header-adding layers: the app's own
+  replies (401 from a dependency goes through FastAPI's exception handlers,
+  inside everything), 429 from the limiter, 413 from the body limit, 500 from
+  the error guard, and CORS preflight answers. So all of them carry the
+  request id, ``X-Process-Time``, the security headers and, for an allowed
+  ``Origin``, the CORS headers. Starlette's own ``ServerErrorMiddleware``
+  stays outermost as a last resort, but ours catches first.
+- The access log sits outside the error guard, so it logs the 500 that the
+  guard sent, and outside the limiter, so a 429 is logged too. It reads the
+  user id after the app returns.
+- The body limit comes before the limiter and the app, so an oversized body
+  is refused before anything reads it. The limiter is innermost so that CORS
+  preflights (answered by CORS above it) do not spend a client's budget.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from fastmvc.middleware.access_log import PROCESS_TIME_HEADER, AccessLogMiddleware
+from fastmvc.middleware.body_limit import BodyLimitMiddleware
+from fastmvc.middleware.errors import ServerErrorMiddleware
+from fastmvc.middleware.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
+from fastmvc.middleware.security_headers import SecurityHeadersMiddleware
+from fastmvc.settings import Settings
+
+if TYPE_CHECKING:
+    from fastmvc.ratelimit import RateLimiter
+
+__all__ = ["CORS_ALLOW_HEADERS", "CORS_ALLOW_METHODS", "CORS_EXPOSE_HEADERS", "install_middleware"]
+
+CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", REQUEST_ID_HEADER)
+CORS_EXPOSE_HEADERS = (
+    REQUEST_ID_HEADER,
+    PROCESS_TIME_HEADER,
+    "RateLimit",
+    "RateLimit-Policy",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+)
+
+
+def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter | None) -> None:
+    """Install FastMVC's pure-ASGI middleware stack on ``app``, in the order above.
+
+    Call it once, before the app serves its first request.
+
+    Args:
+        app: The application. Its ``docs_url``, ``redoc_url`` and
+            ``swagger_ui_oauth2_redirect_url`` get the docs-page CSP.
+        settings: Read for ``TRUSTED_PROXIES``, ``HSTS``, ``CORS_ORIGINS``,
+            ``MAX_BODY_BYTES`` and ``RATE_LIMIT_ENABLED``.
+        limiter: The rate limiter; the rate-limit layer is left out when it is
+            ``None`` or rate limiting is disabled.
+    """
+    # add_middleware puts each new layer outside the previous ones: innermost first.
+    if settings.rate_limit_enabled and limiter is not None:
+        from fastmvc.ratelimit import RateLimitMiddleware
+
+        app.add_middleware(
+            RateLimitMiddleware, limiter=limiter, trusted_proxies=settings.trusted_proxies
+        )
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ServerErrorMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=CORS_ALLOW_METHODS,
+            allow_headers=CORS_ALLOW_HEADERS,
+            expose_headers=CORS_EXPOSE_HEADERS,
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts, docs_paths=_docs_paths(app))
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
+
+
+def _docs_paths(app: FastAPI) -> list[str]:
+    paths = [app.docs_url, app.redoc_url]
+    if app.docs_url:
+        paths.append(app.swagger_ui_oauth2_redirect_url)
+    return [path for path in paths if path]
