@@ -180,7 +180,10 @@ class Repository(Generic[ModelT]):
             )
             _ROW_BY_ID[self.model] = statement
         async with translate_errors(self.resource):
-            row: Row[Any] | None = (await self.session.execute(statement, {"pk": id})).first()
+            # A Core statement on the session's connection skips the ORM's
+            # execution layer, which has nothing to do for plain rows.
+            connection = await self.session.connection()
+            row: Row[Any] | None = (await connection.execute(statement, {"pk": id})).first()
         return row
 
     def _row_columns(self) -> builtins.list[Any]:
@@ -261,7 +264,10 @@ class Repository(Generic[ModelT]):
         if offset:
             stmt = stmt.offset(offset)
         async with translate_errors(self.resource):
-            result = await self.session.execute(stmt)
+            if lean:
+                result = await (await self.session.connection()).execute(stmt)
+            else:
+                result = await self.session.execute(stmt)
         if not with_window:
             return builtins.list(result.all() if lean else result.scalars().all()), None
         rows = result.all()
