@@ -21,6 +21,7 @@ from fastmvc.db.engine import Database
 from fastmvc.dto import Envelope, ErrorEnvelope
 from fastmvc.errors import ServiceUnavailableError
 from fastmvc.handlers import install_exception_handlers
+from fastmvc.logging import configure_logging
 from fastmvc.redis import create_redis
 from fastmvc.settings import Settings, get_settings
 from fastmvc.state import Runtime, get_runtime
@@ -96,6 +97,7 @@ def create_app(
     *,
     routers: Sequence[APIRouter] = (),
     configure: Callable[[FastAPI], None] | None = None,
+    setup_logging: bool = True,
     **fastapi_options: Any,
 ) -> FastAPI:
     """Build a FastMVC application.
@@ -104,12 +106,17 @@ def create_app(
         settings: Defaults to :func:`~fastmvc.settings.get_settings` (env and ``.env``).
         routers: Routers to include after the health routes (a project's registry).
         configure: Called with the app last, for anything else (extra routes, handlers).
+        setup_logging: Configure logging from ``LOG_LEVEL``/``LOG_FORMAT`` (one
+            JSON or console line per record, each with the request id). Pass
+            ``False`` when the host application owns logging.
         **fastapi_options: Passed to :class:`fastapi.FastAPI` (``title``, ``version``…).
 
     Returns:
         The app. Its runtime is at ``app.state.fastmvc``.
     """
     settings = settings or get_settings()
+    if setup_logging:
+        configure_logging(settings)
     runtime = create_runtime(settings)
 
     @asynccontextmanager

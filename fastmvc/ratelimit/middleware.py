@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fastmvc.errors import RateLimitedError, ServiceUnavailableError
@@ -17,6 +16,7 @@ from fastmvc.settings import IPNetwork
 __all__ = ["DEFAULT_EXEMPT_PATHS", "RateLimitMiddleware"]
 
 DEFAULT_EXEMPT_PATHS = ("/health/live", "/health/ready")
+_RATELIMIT_KEY = b"ratelimit"
 
 
 class RateLimitMiddleware:
@@ -73,11 +73,16 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
+        raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.items()
+        ]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                if "RateLimit" not in response_headers:
-                    response_headers.update(headers)
+                existing = list(message.get("headers", ()))
+                if not any(name == _RATELIMIT_KEY for name, _ in existing):
+                    message["headers"] = existing + raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

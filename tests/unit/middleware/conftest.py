@@ -91,7 +91,7 @@ def build_app(**overrides: Any) -> FastAPI:
         redis_host=None,
         **overrides,
     )
-    return create_app(settings, routers=[router])
+    return create_app(settings, routers=[router], setup_logging=False)
 
 
 @pytest.fixture
