@@ -14,7 +14,50 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from fastmvc.db.engine import Database
 from fastmvc.dependencies import get_read_session, get_session
 
-__all__ = ["bind_app_to_connection", "rollback_session", "temporary_postgres_database"]
+__all__ = [
+    "bind_app_to_connection",
+    "create_postgres_database",
+    "drop_postgres_database",
+    "rollback_session",
+    "temporary_postgres_database",
+]
+
+
+def _admin_dsn(url: str) -> str:
+    return (
+        make_url(url)
+        .set(drivername="postgresql", database="postgres")
+        .render_as_string(hide_password=False)
+    )
+
+
+async def create_postgres_database(url: str) -> str:
+    """Create a fresh, uniquely named PostgreSQL database on ``url``'s server.
+
+    Returns:
+        The SQLAlchemy URL of the new database.
+    """
+    import asyncpg
+
+    name = f"fastmvc_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(_admin_dsn(url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    """Drop the database ``url`` names, disconnecting anyone still on it."""
+    import asyncpg
+
+    name = make_url(url).database
+    admin = await asyncpg.connect(_admin_dsn(url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @asynccontextmanager
@@ -25,26 +68,11 @@ async def temporary_postgres_database(url: str) -> AsyncIterator[str]:
         The URL of the new database. Tests that run at the same time (other
         sessions, other processes) never see each other's tables.
     """
-    import asyncpg
-
-    base = make_url(url)
-    name = f"fastmvc_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    admin = await asyncpg.connect(admin_dsn)
+    created = await create_postgres_database(url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield created
     finally:
-        await admin.close()
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_postgres_database(created)
 
 
 @asynccontextmanager

@@ -33,8 +33,9 @@ from fastmvc.settings import Settings
 from fastmvc.state import Runtime
 from fastmvc.testing.database import (
     bind_app_to_connection,
+    create_postgres_database,
+    drop_postgres_database,
     rollback_session,
-    temporary_postgres_database,
 )
 
 AppFactory = Callable[[Settings], FastAPI]
@@ -59,14 +60,15 @@ def fastmvc_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     if url and url.startswith("postgresql"):
         import anyio
 
-        # Create and drop the database on a loop of its own, so the
-        # fixture works whatever loop scope the project's tests use.
-        manager = temporary_postgres_database(url)
-        created = anyio.run(manager.__aenter__)
+        # Plain coroutines, each on a loop of its own: the fixture then works
+        # whatever loop scope the project's tests use. (An async context
+        # manager cannot be split across two loops: the first loop's shutdown
+        # would finalize it and drop the database at once.)
+        created = anyio.run(create_postgres_database, url)
         try:
             yield created
         finally:
-            anyio.run(manager.__aexit__, None, None, None)
+            anyio.run(drop_postgres_database, created)
         return
     folder = tmp_path_factory.mktemp("fastmvc-db")
     yield f"sqlite+aiosqlite:///{Path(folder) / 'test.db'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastmvc.repository import Repository
@@ -39,3 +40,31 @@ async def test_unknown_route_and_method_use_the_envelope(client: httpx.AsyncClie
     wrong = await client.delete("/health/live")
     assert wrong.status_code == 405
     assert wrong.json()["status"] == "FAILED"
+
+
+@pytest.mark.postgres
+def test_throwaway_postgres_database_lives_until_dropped() -> None:
+    import anyio
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from fastmvc.testing import create_postgres_database, drop_postgres_database
+    from tests.services import require
+
+    base = require("postgres")
+
+    async def exists(url: str) -> bool:
+        name = make_url(url).database
+        admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+        try:
+            return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+        finally:
+            await admin.close()
+
+    created = anyio.run(create_postgres_database, base)
+    try:
+        # The database must survive the loop that created it.
+        assert anyio.run(exists, created)
+    finally:
+        anyio.run(drop_postgres_database, created)
+    assert not anyio.run(exists, created)
