@@ -59,7 +59,7 @@ bench: install-wheel services tools
 	$(BIN)/python -m benchmarks
 
 demo: dev
-	@DEMO_DIR=$(DEMO_DIR) VENV=$(VENV) bash cli/fastmvc_cli/demo.sh
+	@DEMO_DIR=$(DEMO_DIR) bash cli/demo.sh
 
 clean:
 	rm -rf dist build $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""One module per command group, each exposing a Typer ``app`` that main.py mounts."""

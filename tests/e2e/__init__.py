@@ -1,0 +1,1 @@
+"""End-to-end tests: a generated project served by `fastmvc run`."""
