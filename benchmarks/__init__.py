@@ -1,0 +1,1 @@
+"""FastMVC's benchmark suites; ``python -m benchmarks`` runs them all and writes RESULTS.md."""

@@ -1,0 +1,175 @@
+"""``python -m benchmarks`` (``make bench``): run every suite once and write RESULTS.md.
+
+Suites, one after the other so they never share the two cores:
+
+1. ``benchmarks/crud`` — data-path speed against hand-written and library peers;
+2. ``benchmarks/middleware`` — the default middleware stack against bare FastAPI;
+3. ``benchmarks/ratelimit`` — the limiter against other limiter libraries.
+
+A suite whose script is missing is reported as skipped; one that fails is
+reported with its error, and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.crud import report
+from benchmarks.crud.run import Options, run
+from benchmarks.crud.seed import server_version
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "RESULTS.md"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_line(postgres: str) -> str:
+    """nproc, CPU model, Python and PostgreSQL versions."""
+    return (
+        f"{os.cpu_count()} CPUs ({_cpu_model()}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, PostgreSQL {postgres}"
+    )
+
+
+def _script(command: list[str], timeout: float) -> tuple[int, str, str]:
+    completed = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return completed.returncode, completed.stdout, completed.stderr
+
+
+def middleware_suite(duration: float) -> list[str]:
+    """Helper F's middleware benchmark, as Markdown."""
+    script = HERE / "middleware" / "bench_stack.py"
+    if not script.exists():
+        return ["Skipped: benchmarks/middleware/bench_stack.py is missing."]
+    args = ["--duration", f"{duration:g}", "--warmup", "1", "--json"]
+    command = [sys.executable, str(script.relative_to(ROOT)), *args]
+    code, out, err = _script(command, timeout=300)
+    lines = [f"Command: `python {' '.join(command[1:])}`", ""]
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return [*lines, f"Failed (exit {code}):", "", "```", (out + err)[-3000:], "```"]
+    lines += ["| app | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|"]
+    for name in ("bare", "stack"):
+        row = data[name]
+        lines.append(
+            f"| {name} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} "
+            f"| {row['p99_ms']:.2f} | {row['non_2xx']} |"
+        )
+    return [*lines, "", f"Ratio stack/bare: {data['ratio']:.3f}"]
+
+
+def ratelimit_suite() -> list[str]:
+    """Helper A's limiter benchmark, its own report verbatim."""
+    script = HERE / "ratelimit" / "bench_limiter.py"
+    if not script.exists():
+        return ["Skipped: benchmarks/ratelimit/bench_limiter.py is missing."]
+    command = [sys.executable, str(script.relative_to(ROOT))]
+    code, out, err = _script(command, timeout=300)
+    lines = [f"Command: `python {' '.join(command[1:])}`", ""]
+    if code != 0:
+        lines.append(f"Exit status {code}.")
+    return [*lines, "```", (out.strip() or err.strip())[-6000:], "```"]
+
+
+def crud_section(results: dict[str, Any]) -> list[str]:
+    """The CRUD commands, tables and targets."""
+    options = results["options"]
+    lines = [
+        f"Seeded {options['rows']:,} products with COPY (grown to {options['deep_rows']:,} for d; "
+        f"seeding took {results['seed_seconds']:.1f}s). Index on (price, id).",
+        "",
+        "Both FastMVC servers run the full default middleware stack with rate limiting "
+        "**enabled** (memory backend, limits of 10⁹ per minute and per hour, so it is measured "
+        "but never refuses). No Redis: the auth server's revocation check uses the in-memory "
+        "denylist. Every server uses a pool of 10 connections.",
+        "",
+        "Servers (one at a time):",
+        "",
+        "```",
+        *results["commands"],
+        "```",
+        "",
+        *report.markdown(results),
+        "",
+        "### Targets",
+        "",
+        "| target | measured | result |",
+        "|---|---|---|",
+    ]
+    for target in report.judge(results):
+        lines.append(
+            f"| {target.text} | {target.measured} | {'PASS' if target.passed else 'MISS'} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every suite and write RESULTS.md."""
+    parser = argparse.ArgumentParser(description="Run every benchmark suite.")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    options = Options(duration=args.duration)
+    print("crud suite…", file=sys.stderr, flush=True)
+    crud = asdict(run(options))
+    (HERE / "crud" / "last_run.json").write_text(json.dumps(crud, indent=2, default=str))
+    print("middleware suite…", file=sys.stderr, flush=True)
+    middleware = middleware_suite(args.duration)
+    print("ratelimit suite…", file=sys.stderr, flush=True)
+    ratelimit = ratelimit_suite()
+    elapsed = time.monotonic() - started
+
+    postgres = crud["postgres_version"] or asyncio.run(server_version(options.dsn))
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `.venv/bin/python -m benchmarks` (`make bench`) in one run of "
+        f"{elapsed / 60:.1f} minutes.",
+        "",
+        f"Machine: {machine_line(postgres)}.",
+        "",
+        "## CRUD data path (`benchmarks/crud`)",
+        "",
+        *crud_section(crud),
+        "",
+        "## Middleware stack (`benchmarks/middleware`)",
+        "",
+        *middleware,
+        "",
+        "## Rate limiter (`benchmarks/ratelimit`)",
+        "",
+        *ratelimit,
+        "",
+    ]
+    args.output.write_text("\n".join(lines))
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data-path speed: FastMVC's CRUD routes against hand-written and library peers."""

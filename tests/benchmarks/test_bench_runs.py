@@ -1,0 +1,67 @@
+"""The CRUD benchmark still runs end to end (on a tiny dataset; no timing assertions)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import uuid
+from dataclasses import asdict
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.fixture
+def wrk() -> None:
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk is missing (make tools installs it)")
+        pytest.skip("wrk is not installed")
+    if importlib.util.find_spec("fastcrud") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("fastcrud is missing (pip install -r benchmarks/requirements.txt)")
+        pytest.skip("fastcrud is not installed")
+
+
+def test_crud_benchmark_runs_on_a_tiny_dataset(wrk: None) -> None:
+    from benchmarks.crud import report
+    from benchmarks.crud.run import READ_SERVERS, WRITE_SERVERS, Options, run
+
+    dsn = f"postgresql://postgres@127.0.0.1:5432/fastmvc_bench_{uuid.uuid4().hex[:8]}"
+    options = Options(
+        dsn=dsn, rows=200, deep_rows=400, depth=200, duration=1, warmup=0,
+        concurrency=(8,), pages=3,
+    )  # fmt: skip
+    try:
+        results = run(options)
+    finally:
+        import asyncio
+
+        import asyncpg
+
+        async def drop() -> None:
+            admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+            try:
+                await admin.execute(
+                    f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)'
+                )
+            finally:
+                await admin.close()
+
+        asyncio.run(drop())
+
+    measured = {(row["scenario"], row["server"]) for row in results.load}
+    assert measured == (
+        {("a", server) for server in READ_SERVERS}
+        | {("b", server) for server in WRITE_SERVERS}
+        | {("c", server) for server in WRITE_SERVERS}
+    )
+    for row in results.load:
+        assert row["requests"] > 0, row
+        assert row["non_2xx"] == 0, row
+    assert [row["requests"] for row in results.deep] == [3, 3, 3]
+    names = {target.text.split(":")[0] for target in report.judge(asdict(results))}
+    assert {"a, c=8", "d"} <= names
+    assert any("| a | 8 | fastmvc |" in line for line in report.markdown(asdict(results)))
