@@ -30,7 +30,7 @@ end
 
 -- Built from TIME's strings: a Lua number this large would print in
 -- scientific notation and lose digits.
-local member = time[1] .. '.' .. time[2] .. '-' .. ARGV[1]
+local member = string.format('%s.%06d', time[1], tonumber(time[2])) .. '-' .. ARGV[1]
 local reply = {allowed}
 
 for i = 1, #KEYS do

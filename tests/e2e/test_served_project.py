@@ -41,11 +41,11 @@ def _free_port() -> int:
         return port
 
 
-def _wait_until_live(base_url: str, server: subprocess.Popen[str]) -> None:
+def _wait_until_live(base_url: str, server: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            output = server.stdout.read() if server.stdout else ""
+            output = log.read_text(errors="replace")
             pytest.fail(f"fastmvc run exited with {server.returncode}:\n{output}")
         try:
             if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
@@ -66,17 +66,20 @@ def served(tmp_path: Path) -> Iterator[str]:
     _cli(["add", "entity", "Product", "name:str", "price:decimal", "stock:int"], shop, env)
     _cli(["migrate", "upgrade"], shop, env)
     port = _free_port()
+    # A file rather than a pipe nobody drains: a full pipe would block the
+    # server's logging, and with it the server.
+    log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "fastmvc_cli", "run", "--no-reload", "--port", str(port)],
         cwd=shop,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         base_url = f"http://127.0.0.1:{port}"
-        _wait_until_live(base_url, server)
+        _wait_until_live(base_url, server, tmp_path / "server.log")
         yield base_url
     finally:
         server.terminate()
@@ -85,6 +88,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+        log.close()
 
 
 def test_auth_and_crud_over_http(served: str) -> None:
