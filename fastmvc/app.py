@@ -8,6 +8,7 @@ adds the health routes and then the caller's routers.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -121,6 +122,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything allocated so far (modules, routes, schemas) lives as long
+        # as the process. Freezing it keeps the cyclic GC from walking it again
+        # on every full collection: those walks were tens of milliseconds and
+        # showed up as p99 latency spikes under load.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

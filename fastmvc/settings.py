@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     database_user: str = "postgres"
     database_password: SecretStr | None = None
     database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=10, ge=0)
+    # No overflow by default: SQLAlchemy closes overflow connections as they
+    # come back, so a steady load above pool_size reconnected on nearly every
+    # request (benchmarks: 1,272 req/s and p99 63 ms at 32 connections, against
+    # 2,644 req/s and p99 15 ms with requests queueing for the pool instead).
+    database_max_overflow: int = Field(default=0, ge=0)
     database_echo: bool = False
 
     # redis

@@ -28,6 +28,7 @@ from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
 from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
 from fastmvc.repository.errors import translate_errors
+from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.page import PageRequest, PageResult
 from fastmvc.repository.sorting import SortKey, order_by_terms, parse_sort
@@ -169,8 +170,27 @@ class Repository(Generic[ModelT]):
         """
         return await self._page(request, lean=True)
 
-    async def get_row(self, id: Any) -> Row[Any] | None:
-        """Like :meth:`get`, but a plain row, through a statement built once per model."""
+    async def get_row(self, id: Any) -> Mapping[str, Any] | None:
+        """Like :meth:`get`, but a plain mapping of column values, for output DTOs.
+
+        The statement is built once per model. On a PostgreSQL read session
+        it runs straight on asyncpg (see :mod:`fastmvc.repository.fastpath`).
+        """
+        fast = compiled_read(
+            self.session, self.model, self._row_by_id, ("pk",), self._row_column_types
+        )
+        async with translate_errors(self.resource):
+            if fast is not None:
+                engine, compiled = fast
+                return await compiled.fetch_one(engine, {"pk": id})
+            # A Core statement on the session's connection skips the ORM's
+            # execution layer, which has nothing to do for plain rows.
+            connection = await self.session.connection()
+            result = await connection.execute(self._row_by_id(), {"pk": id})
+            row: Mapping[str, Any] | None = result.mappings().first()
+        return row
+
+    def _row_by_id(self) -> Select[Any]:
         statement = _ROW_BY_ID.get(self.model)
         if statement is None:
             statement = (
@@ -179,12 +199,10 @@ class Repository(Generic[ModelT]):
                 .limit(1)
             )
             _ROW_BY_ID[self.model] = statement
-        async with translate_errors(self.resource):
-            # A Core statement on the session's connection skips the ORM's
-            # execution layer, which has nothing to do for plain rows.
-            connection = await self.session.connection()
-            row: Row[Any] | None = (await connection.execute(statement, {"pk": id})).first()
-        return row
+        return statement
+
+    def _row_column_types(self) -> builtins.list[Any]:
+        return [attribute.columns[0].type for attribute in inspect(self.model).column_attrs]
 
     def _row_columns(self) -> builtins.list[Any]:
         columns = _ROW_COLUMNS.get(self.model)

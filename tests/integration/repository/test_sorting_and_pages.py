@@ -116,6 +116,11 @@ async def test_lean_rows_match_entities(thousand: WidgetRepository) -> None:
     first = entities.items[0]
     row = await thousand.get_row(first.id)
     assert row is not None
-    assert (row.id, row.name, row.price, row.urn) == (first.id, first.name, first.price, first.urn)
-    assert row.created_at == first.created_at
+    assert (row["id"], row["name"], row["price"], row["urn"]) == (
+        first.id,
+        first.name,
+        first.price,
+        first.urn,
+    )
+    assert row["created_at"] == first.created_at
     assert await thousand.get_row(10**9) is None

@@ -1,0 +1,161 @@
+"""Driver-level execution of the single-row read, on asyncpg.
+
+``GET /products/{id}`` is the hottest statement an API runs, and it is always
+the same statement. SQLAlchemy's per-execution work (connection wrapper,
+execution context, result metadata, type processing) costs more than the
+query itself on a local PostgreSQL: measured here, 276 µs per read through a
+session against 116 µs through the pooled asyncpg connection directly.
+
+So for that one statement FastMVC compiles the SQL once per model and engine
+and runs it with asyncpg's ``fetchrow`` on a connection checked out of
+SQLAlchemy's own pool. It does so only when nothing is lost:
+
+- the session is a *read* session (bound to an engine in ``AUTOCOMMIT``), so
+  reading on another pooled connection sees exactly what the session would;
+  sessions bound to a connection (tests) or in a unit of work never use it;
+- the driver is asyncpg;
+- every column's type is one asyncpg already returns as SQLAlchemy would
+  (:data:`NATIVE_TYPES`); a JSON, Enum or custom column sends the model down
+  the ordinary SQLAlchemy path.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Select,
+    String,
+    Uuid,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util import greenlet_spawn
+
+from fastmvc.db.types import UTCDateTime
+
+__all__ = ["NATIVE_TYPES", "CompiledRead", "compiled_read"]
+
+NATIVE_TYPES: tuple[type[Any], ...] = (
+    Integer,
+    String,
+    Numeric,
+    Float,
+    Boolean,
+    Date,
+    LargeBinary,
+    UTCDateTime,
+)
+"""Column types asyncpg decodes to the same Python values SQLAlchemy returns."""
+
+
+def _is_native(column_type: Any) -> bool:
+    if isinstance(column_type, UTCDateTime):
+        return True  # asyncpg returns timestamptz as an aware UTC datetime
+    if isinstance(column_type, DateTime):
+        return bool(column_type.timezone)
+    if isinstance(column_type, Numeric):
+        return bool(column_type.asdecimal)  # asyncpg gives NUMERIC as Decimal
+    if isinstance(column_type, Uuid):
+        return bool(column_type.as_uuid)
+    return type(column_type).__module__.startswith("sqlalchemy") and isinstance(
+        column_type, NATIVE_TYPES
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRead:
+    """One SELECT compiled for asyncpg, with its argument layout.
+
+    Attributes:
+        sql: The statement text, with ``$n`` placeholders.
+        layout: For each placeholder, either the name of a runtime argument
+            or the constant the statement was built with.
+    """
+
+    sql: str
+    layout: tuple[tuple[bool, Any], ...]
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for ``values`` of the runtime parameters."""
+        return [values[item] if is_name else item for is_name, item in self.layout]
+
+    async def fetch_one(
+        self, engine: AsyncEngine, values: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Run the statement on a pooled connection and return the row as a dict."""
+        fairy = await engine.raw_connection()
+        try:
+            driver = fairy.driver_connection
+            assert driver is not None
+            record = await driver.fetchrow(self.sql, *self.arguments(values))
+        except BaseException as error:
+            import asyncpg
+
+            if not isinstance(error, asyncpg.PostgresError):
+                # Not a server-side error: the connection may be broken.
+                await greenlet_spawn(fairy.invalidate)
+            raise
+        finally:
+            await greenlet_spawn(fairy.close)
+        return None if record is None else dict(record)
+
+
+# Per pool (so per database), per model; forgotten with the engine.
+_CACHE: weakref.WeakKeyDictionary[Any, dict[type[Any], CompiledRead | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def compiled_read(
+    session: AsyncSession,
+    model: type[Any],
+    build: Callable[[], Select[Any]],
+    runtime_params: Sequence[str],
+    column_types: Callable[[], Sequence[Any]],
+) -> tuple[AsyncEngine, CompiledRead] | None:
+    """The engine and compiled statement for a driver-level read, or ``None`` to use SQLAlchemy.
+
+    Args:
+        session: The repository's session.
+        model: The model read (part of the cache key).
+        build: A zero-argument callable returning the :class:`Select`.
+        runtime_params: Names of the bind parameters supplied per call.
+        column_types: A zero-argument callable returning the selected columns' types.
+    """
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
+        return None
+    if engine.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        return None
+    per_model = _CACHE.setdefault(engine.sync_engine.pool, {})
+    if model not in per_model:
+        per_model[model] = _compile(engine, build(), runtime_params, column_types())
+    compiled = per_model[model]
+    return None if compiled is None else (engine, compiled)
+
+
+def _compile(
+    engine: AsyncEngine,
+    statement: Select[Any],
+    runtime_params: Sequence[str],
+    column_types: Sequence[Any],
+) -> CompiledRead | None:
+    if not all(_is_native(column_type) for column_type in column_types):
+        return None
+    compiled = statement.compile(dialect=engine.dialect)
+    names = compiled.positiontup or []
+    params = compiled.params
+    layout = tuple(
+        (True, name) if name in runtime_params else (False, params[name]) for name in names
+    )
+    return CompiledRead(sql=compiled.string, layout=layout)
