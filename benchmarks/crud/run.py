@@ -148,13 +148,14 @@ def serve(factory: str, env: dict[str, str]) -> Iterator[str]:
 
 def _mint_token(env: dict[str, str]) -> str:
     """An access token from the FastMVC app's own TokenService (same secret as the server)."""
-    from benchmarks.crud.apps import fastmvc_auth_app
+    from benchmarks.crud.apps import fastmvc_settings
+    from fastmvc.security import build_token_service
 
     saved = {name: os.environ.get(name) for name in (DSN_ENV, SECRET_ENV)}
     os.environ.update({DSN_ENV: env[DSN_ENV], SECRET_ENV: env[SECRET_ENV]})
     try:
-        app = fastmvc_auth_app()
-        return str(app.state.fastmvc.tokens.issue("1").access_token)
+        tokens = build_token_service(fastmvc_settings(), None)
+        return str(tokens.issue("1").access_token)
     finally:
         for name, value in saved.items():
             if value is None:
