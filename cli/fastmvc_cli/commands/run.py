@@ -70,4 +70,6 @@ def run(
         reload_dirs=[str(project.package_dir)] if reload else None,
         workers=workers,
         app_dir=str(project.root),
+        # FastMVC's middleware writes one structured access line per request.
+        access_log=False,
     )
