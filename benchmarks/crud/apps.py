@@ -27,6 +27,7 @@ from benchmarks.crud.model import (
     ProductOut,
     ProductUpdate,
 )
+from benchmarks.settings import bench_settings
 from fastmvc.app import create_app
 from fastmvc.controller import CRUDController
 from fastmvc.repository import Repository
@@ -47,7 +48,6 @@ __all__ = [
 DSN_ENV = "FASTMVC_BENCH_DSN"
 SECRET_ENV = "FASTMVC_BENCH_JWT_SECRET"
 POOL_SIZE = 10
-HUGE_LIMIT = 10**9
 
 
 def _dsn() -> str:
@@ -86,16 +86,10 @@ class PrivateProducts(PublicProducts):
 def fastmvc_settings() -> Settings:
     """The settings both FastMVC servers run with (and the runner mints tokens with).
 
-    Rate limiting stays *enabled* (memory backend, no Redis) with limits no
-    run reaches, so its cost is part of the figures; everything else is the
-    default stack.
+    The default stack with the never-refusing limiter of :func:`bench_settings`.
     """
-    return Settings(
+    return bench_settings(
         database_url=_sqlalchemy_url(),
-        redis_url=None,
-        rate_limit_enabled=True,
-        rate_limit_per_minute=HUGE_LIMIT,
-        rate_limit_per_hour=HUGE_LIMIT,
         jwt_secret_key=os.environ.get(SECRET_ENV, "bench-" + "k" * 40),
         database_pool_size=POOL_SIZE,
     )

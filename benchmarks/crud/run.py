@@ -17,31 +17,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import importlib.util
 import json
 import os
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks import server
 from benchmarks.crud import seed
 from benchmarks.crud.apps import DSN_ENV, SECRET_ENV
-from benchmarks.crud.wrk import WrkResult, ensure_wrk, post_script, random_get_script, run_wrk
+from benchmarks.wrk import WrkResult, ensure_wrk, post_script, random_get_script, run_wrk
 
 __all__ = ["SERVERS", "CrudResults", "Options", "main", "run"]
 
 ROOT = Path(__file__).resolve().parents[2]
+APPS = "benchmarks.crud.apps"
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/fastmvc_bench"
 LIST_MIN_PRICE = "990"
 POST_BODY = {"name": "bench product", "price": "1.00", "stock": 5}
@@ -90,60 +88,16 @@ class CrudResults:
     seed_seconds: float = 0.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def uvicorn_command(factory: str, port: int) -> list[str]:
     """The command line that serves one factory of :mod:`benchmarks.crud.apps`."""
-    command = [
-        sys.executable, "-m", "uvicorn", f"benchmarks.crud.apps:{factory}", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    if importlib.util.find_spec("uvloop"):
-        command += ["--loop", "uvloop"]
-    if importlib.util.find_spec("httptools"):
-        command += ["--http", "httptools"]
-    return command
+    return server.uvicorn_command(f"{APPS}:{factory}", port, workers=1)
 
 
-@contextlib.contextmanager
-def serve(factory: str, env: dict[str, str]) -> Iterator[str]:
-    """Run one app under uvicorn and yield its base URL once it answers."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        uvicorn_command(factory, port),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-        env=env,
+def serve(factory: str, env: dict[str, str]) -> AbstractContextManager[str]:
+    """Run one app under uvicorn; the context yields its base URL once it answers."""
+    return server.serve(
+        f"{APPS}:{factory}", ready_path="/openapi.json", cwd=ROOT, env=env, workers=1
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn ({factory}) exited with {process.returncode}")
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn ({factory}) did not answer")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _mint_token(env: dict[str, str]) -> str:
