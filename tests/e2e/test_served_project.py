@@ -8,15 +8,16 @@ killed at the end.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.net import free_port
+from tests.support.serving import wait_until_live
 
 pytestmark = pytest.mark.slow
 
@@ -34,28 +35,6 @@ def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_live(base_url: str, server: subprocess.Popen[str], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            output = log.read_text(errors="replace")
-            pytest.fail(f"fastmvc run exited with {server.returncode}:\n{output}")
-        try:
-            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("fastmvc run did not answer /health/live within 30 s")
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """A generated shop with a Product entity, migrated and served; yields its base URL."""
@@ -65,7 +44,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     shop = tmp_path / "shop"
     _cli(["add", "entity", "Product", "name:str", "price:decimal", "stock:int"], shop, env)
     _cli(["migrate", "upgrade"], shop, env)
-    port = _free_port()
+    port = free_port()
     # A file rather than a pipe nobody drains: a full pipe would block the
     # server's logging, and with it the server.
     log = (tmp_path / "server.log").open("w")
@@ -79,7 +58,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     )
     try:
         base_url = f"http://127.0.0.1:{port}"
-        _wait_until_live(base_url, server, tmp_path / "server.log")
+        wait_until_live(base_url, server, tmp_path / "server.log", "fastmvc run")
         yield base_url
     finally:
         server.terminate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,8 +15,8 @@ from fastmvc.auth import auth_routers
 from fastmvc.security import RedisTokenStore
 from fastmvc.settings import Settings
 from tests.integration.auth.auth_helpers import AuthTestUser, bearer, login, register
-from tests.integration.security.security_support import throwaway_redis_server
 from tests.services import require
+from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 
 pytestmark = pytest.mark.redis
 
@@ -90,16 +89,15 @@ async def test_logout_and_reuse_detection_through_redis(
 
 
 @pytest.fixture
-def dying_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def dying_redis() -> Iterator[ThrowawayRedis]:
     with throwaway_redis_server() as server:
         yield server
 
 
 async def test_redis_outage_gives_503_not_401_or_500(
-    dying_redis: tuple[subprocess.Popen[bytes], str], fastmvc_settings: Settings, app: Any
+    dying_redis: ThrowawayRedis, fastmvc_settings: Settings, app: Any
 ) -> None:
-    proc, url = dying_redis
-    settings = fastmvc_settings.model_copy(update={"redis_url": url})
+    settings = fastmvc_settings.model_copy(update={"redis_url": dying_redis.url})
     outage_app = create_app(settings, routers=auth_routers(AuthTestUser))
     # Same rolled-back test session as the `app` fixture, so the user is visible.
     outage_app.dependency_overrides = dict(app.dependency_overrides)
@@ -111,8 +109,7 @@ async def test_redis_outage_gives_503_not_401_or_500(
             await client.get("/users/me", headers=bearer(pair["access_token"]))
         ).status_code == 200
 
-        proc.kill()
-        proc.wait(timeout=10)
+        dying_redis.kill()
 
         me = await client.get("/users/me", headers=bearer(pair["access_token"]))
         refreshed = await client.post(

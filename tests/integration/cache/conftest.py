@@ -9,7 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from fastmvc.cache import Cache, MemoryCacheBackend, RedisCacheBackend
-from tests.integration.cache.cache_support import ThrowawayRedis, connect_shared, delete_own_keys
+from tests.integration.cache.cache_support import connect_shared, delete_own_keys
+from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 
 # Small, so that tests with a few hundred keys need many SCAN rounds.
 SCAN_COUNT = 10
@@ -47,9 +48,5 @@ async def cache(request: pytest.FixtureRequest, namespace: str) -> AsyncIterator
 
 @pytest.fixture
 def throwaway_redis() -> Iterator[ThrowawayRedis]:
-    server = ThrowawayRedis()
-    server.start()
-    try:
+    with throwaway_redis_server() as server:
         yield server
-    finally:
-        server.stop()

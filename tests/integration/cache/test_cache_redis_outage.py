@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from fastmvc.cache import Cache, RedisCacheBackend, build_cache
 from fastmvc.redis import create_redis
 from fastmvc.settings import Settings
-from tests.integration.cache.cache_support import ThrowawayRedis
+from tests.support.redis_server import ThrowawayRedis
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,6 +12,7 @@ from fastapi import APIRouter, Request
 
 from fastmvc.app import create_app
 from fastmvc.settings import Settings
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +32,6 @@ async def boom() -> dict[str, bool]:
     raise RuntimeError("secret detail")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:
     settings = Settings(
@@ -50,7 +43,7 @@ async def base_url() -> AsyncIterator[str]:
         max_body_bytes=LIMIT,
         cors_origins=[ORIGIN],
     )
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings, routers=[router]),
         host="127.0.0.1",

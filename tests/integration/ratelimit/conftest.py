@@ -9,7 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from fastmvc.ratelimit import MemoryRateLimitBackend, RateLimitBackend, RedisRateLimitBackend
-from tests.integration.ratelimit.ratelimit_support import RedisServer, connect, delete_prefix
+from tests.integration.ratelimit.ratelimit_support import connect, delete_prefix
+from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 
 
 @pytest.fixture
@@ -42,10 +43,6 @@ async def backend(
 
 
 @pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
+def redis_server() -> Iterator[ThrowawayRedis]:
+    with throwaway_redis_server() as server:
         yield server
-    finally:
-        server.stop()

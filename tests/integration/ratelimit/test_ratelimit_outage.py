@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from fastmvc.app import create_app
 from fastmvc.settings import Settings
-from tests.integration.ratelimit.ratelimit_support import RedisServer
+from tests.support.redis_server import ThrowawayRedis
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def client_for(app: FastAPI) -> httpx.AsyncClient:
 
 
 async def test_outage_and_recovery(
-    redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    redis_server: ThrowawayRedis, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     open_app = make_app(redis_server.url, tmp_path, fail_open=True)
     closed_app = make_app(redis_server.url, tmp_path, fail_open=False)
@@ -58,7 +58,7 @@ async def test_outage_and_recovery(
         assert before.headers["X-RateLimit-Remaining"] == "2"
         assert (await timed_get(closed_client)).status_code == 200
 
-        redis_server.stop()
+        redis_server.kill()
 
         with caplog.at_level(logging.WARNING, logger="fastmvc.ratelimit"):
             passed = [await timed_get(open_client) for _ in range(6)]

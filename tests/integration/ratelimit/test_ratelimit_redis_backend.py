@@ -13,12 +13,9 @@ from redis.exceptions import ReadOnlyError
 
 from fastmvc.errors import ServiceUnavailableError
 from fastmvc.ratelimit import RateLimitRule, RedisRateLimitBackend
-from tests.integration.ratelimit.ratelimit_support import (
-    RedisServer,
-    connect,
-    delete_prefix,
-    free_port,
-)
+from tests.integration.ratelimit.ratelimit_support import connect, delete_prefix
+from tests.support.net import free_port
+from tests.support.redis_server import ThrowawayRedis
 
 pytestmark = pytest.mark.redis
 
@@ -38,7 +35,7 @@ def count_commands(client: Redis) -> list[str]:
     return sent
 
 
-async def test_one_round_trip_per_check_and_noscript_fallback(redis_server: RedisServer) -> None:
+async def test_one_round_trip_per_check_and_noscript_fallback(redis_server: ThrowawayRedis) -> None:
     client = await connect(redis_server.url)
     try:
         sent = count_commands(client)
@@ -107,7 +104,7 @@ async def test_hits_are_stamped_with_the_server_clock_and_unique(
         await delete_prefix(redis, key_prefix)
 
 
-async def test_server_side_refusal_reads_as_unavailable(redis_server: RedisServer) -> None:
+async def test_server_side_refusal_reads_as_unavailable(redis_server: ThrowawayRedis) -> None:
     client = await connect(redis_server.url)
     try:
         backend = RedisRateLimitBackend(client, prefix="t")

@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.ratelimit.ratelimit_support import connect, free_port
+from tests.integration.ratelimit.ratelimit_support import connect
 from tests.services import require
+from tests.support.net import free_port
+from tests.support.serving import wait_until_live
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -74,19 +76,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                errors = (tmp_path / "uvicorn.log").read_text(errors="replace")
-                pytest.fail(f"uvicorn exited early:\n{errors}")
-            try:
-                if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not answer /health/live within 30 s")
-            time.sleep(0.2)
+        wait_until_live(base_url, proc, tmp_path / "uvicorn.log", "uvicorn")
         time.sleep(1.0)  # let the other workers finish booting too
         yield base_url
     finally:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from secrets import token_hex
 
 import pytest
 from redis.asyncio import Redis
 
-from tests.integration.security.security_support import throwaway_redis_server
 from tests.services import require
+from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def key_prefix() -> str:
 
 
 @pytest.fixture
-def throwaway_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def throwaway_redis() -> Iterator[ThrowawayRedis]:
     """A private redis-server on a free port, which a test may kill."""
     with throwaway_redis_server() as server:
         yield server

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 
 import anyio
@@ -13,6 +12,7 @@ from redis.asyncio import Redis
 from fastmvc.errors import ServiceUnavailableError, UnauthorizedError
 from fastmvc.security import RedisTokenStore, TokenService, TokenStore
 from fastmvc.security._keys import JWTKeys
+from tests.support.redis_server import ThrowawayRedis
 
 pytestmark = pytest.mark.redis
 
@@ -96,16 +96,14 @@ async def test_logout_is_seen_by_every_worker(redis: Redis, key_prefix: str) -> 
 
 
 async def test_redis_down_fails_closed_with_503(
-    throwaway_redis: tuple[subprocess.Popen[bytes], str],
+    throwaway_redis: ThrowawayRedis,
 ) -> None:
-    proc, url = throwaway_redis
-    client = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    client = Redis.from_url(throwaway_redis.url, socket_timeout=0.5, socket_connect_timeout=0.5)
     tokens = service(RedisTokenStore(client, timeout_seconds=1.0))
     pair = tokens.issue("u1")
     assert (await tokens.verify_access(pair.access_token)).sub == "u1"
 
-    proc.kill()
-    proc.wait(timeout=10)
+    throwaway_redis.kill()
 
     with pytest.raises(ServiceUnavailableError):
         await tokens.verify_access(pair.access_token)
