@@ -1,4 +1,4 @@
-"""JSON encoding of cached values, with small type tags. Never pickle.
+"""JSON encoding of cached values, with small type tags; never pickling.
 
 Plain JSON values (``str``, ``int``, finite ``float``, ``bool``, ``None``,
 lists, dicts with string keys) are stored as themselves. Everything else that
@@ -24,7 +24,7 @@ Trust boundary: a model is restored by importing the module named in the
 ``cls`` field and calling ``model_validate`` on the class found there, after
 checking that it *is* a ``BaseModel`` subclass. No other class is ever
 instantiated and no code is deserialized, so a poisoned cache cannot run
-arbitrary code the way a pickle could. It can still name any importable module
+arbitrary code the way unpickling could. It can still name any importable module
 (running its import-time code) and feed a model any data that the model's own
 validation accepts; treat write access to the cache store like write access to
 the database.
