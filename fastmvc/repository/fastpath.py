@@ -12,7 +12,9 @@ SQLAlchemy's own pool. It does so only when nothing is lost:
 
 - the session is a *read* session (bound to an engine in ``AUTOCOMMIT``), so
   reading on another pooled connection sees exactly what the session would;
-  sessions bound to a connection (tests) or in a unit of work never use it;
+  sessions bound to a connection (tests) or in a unit of work never use it,
+  nor does a read session that already holds a connection (one request, one
+  connection);
 - the driver is asyncpg;
 - every column's type is one asyncpg already returns as SQLAlchemy would
   (:data:`NATIVE_TYPES`); a JSON, Enum or custom column sends the model down
@@ -134,6 +136,10 @@ def compiled_read(
     """
     engine = session.bind
     if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
+        return None
+    if session.in_transaction():
+        # The session already holds a pooled connection; a second one for the
+        # same request could wait on a full pool behind requests doing the same.
         return None
     if engine.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         return None

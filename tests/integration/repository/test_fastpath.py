@@ -142,3 +142,21 @@ async def test_http_read_through_the_fast_path(postgres: Database) -> None:
             assert (await client.delete(f"/widgets/{widget_id}")).status_code == 200
     finally:
         await app.state.fastmvc.aclose()
+
+
+async def test_a_read_session_holding_a_connection_keeps_using_it(postgres: Database) -> None:
+    async with postgres.unit_of_work() as session:
+        gadget = await GadgetRepository(session).create({})
+    try:
+        async with postgres.read_session() as reader:
+            repo = GadgetRepository(reader)
+            await repo.count()  # the session now holds a pooled connection
+            assert (
+                compiled_read(reader, Gadget, repo._row_by_id, ("pk",), repo._row_column_types)
+                is None
+            )
+            row = await repo.get_row(gadget.id)
+            assert row is not None and row["id"] == gadget.id
+    finally:
+        async with postgres.unit_of_work() as session:
+            await session.execute(delete(Gadget))
