@@ -17,22 +17,24 @@ from tests.services import require
     scope="session",
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
-async def database(
+async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Database]:
+) -> AsyncIterator[str]:
     """The same tests on SQLite and on the real PostgreSQL (a throwaway database)."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "test.db"
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        await db.create_all(Base.metadata)
-        yield db
-        await db.dispose()
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
         return
     async with temporary_postgres_database(require("postgres")) as url:
-        db = Database(url, pool_size=5)
-        await db.create_all(Base.metadata)
-        yield db
-        await db.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A :class:`Database` on ``database_url`` with every test table created."""
+    db = Database(database_url, pool_size=5)
+    await db.create_all(Base.metadata)
+    yield db
+    await db.dispose()
 
 
 @pytest.fixture

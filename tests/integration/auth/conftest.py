@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -11,24 +10,13 @@ import pytest
 from fastmvc.app import create_app
 from fastmvc.auth import auth_routers
 from fastmvc.settings import Settings
-from fastmvc.testing import temporary_postgres_database
 from tests.integration.auth.auth_helpers import AuthTestUser, auth_settings, login, register
-from tests.services import require
 
 
-@pytest.fixture(
-    scope="session",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
-async def fastmvc_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    """Auth storage on SQLite and on a throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('auth') / 'auth.db'}"
-        return
-    async with temporary_postgres_database(require("postgres")) as url:
-        yield url
+@pytest.fixture(scope="session")
+def fastmvc_database_url(database_url: str) -> str:
+    """Auth storage on SQLite and on a throwaway PostgreSQL database (tests/conftest.py)."""
+    return database_url
 
 
 @pytest.fixture(scope="session")
