@@ -30,6 +30,8 @@ from fastmvc.state import Runtime, get_runtime
 __all__ = ["create_app", "create_runtime"]
 
 logger = logging.getLogger("fastmvc")
+security_logger = logging.getLogger("fastmvc.security")
+_warned_ephemeral_secret = False
 
 HealthEnvelope = Envelope[dict[str, str]]
 
@@ -55,6 +57,31 @@ def create_runtime(settings: Settings) -> Runtime:
         tokens=build_token_service(settings, redis),
         passwords=PasswordHasher.from_settings(settings),
     )
+
+
+def warn_about_risky_settings(settings: Settings) -> None:
+    """Log, at start-up, the settings that run but weaken the app.
+
+    A missing or placeholder ``JWT_SECRET_KEY`` outside production gets one
+    loud warning per process (the random secret that replaced it dies with
+    the process); production without rate limiting gets one per app.
+    """
+    global _warned_ephemeral_secret
+    ephemeral = settings.jwt_secret_is_ephemeral and settings.environment != "test"
+    if ephemeral and not _warned_ephemeral_secret:
+        _warned_ephemeral_secret = True
+        security_logger.warning(
+            "!!! JWT_SECRET_KEY is not set (or is a placeholder): signing tokens with a "
+            "random secret made for this process only. Tokens stop working when it exits "
+            "and are not shared between workers. Set JWT_SECRET_KEY to a random value "
+            '(python -c "import secrets; print(secrets.token_urlsafe(48))"); '
+            "production refuses to start without one. !!!"
+        )
+    if settings.environment == "production" and not settings.rate_limit_enabled:
+        security_logger.warning(
+            "RATE_LIMIT_ENABLED=false in production: no app-wide limit per client; "
+            "the login, register and password-reset limits still apply"
+        )
 
 
 def _health_router() -> APIRouter:
@@ -118,6 +145,7 @@ def create_app(
     settings = settings or get_settings()
     if setup_logging:
         configure_logging(settings)
+    warn_about_risky_settings(settings)
     runtime = create_runtime(settings)
 
     @asynccontextmanager
@@ -134,6 +162,8 @@ def create_app(
             await runtime.aclose()
 
     options: dict[str, Any] = {"title": settings.app_name, "debug": False}
+    if not settings.docs_enabled:
+        options.update(docs_url=None, redoc_url=None, openapi_url=None)
     options.update(fastapi_options)
     app = FastAPI(lifespan=lifespan, **options)
     app.state.fastmvc = runtime

@@ -16,12 +16,11 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["DEFAULT_SQLITE_URL", "Settings", "get_settings"]
+from fastmvc._secrets import MIN_SECRET_BYTES, is_placeholder, process_secret, secret_problem
+
+__all__ = ["DEFAULT_SQLITE_URL", "MIN_SECRET_BYTES", "Settings", "get_settings"]
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./app.db"
-PLACEHOLDER_SECRET = "change-me-insecure-development-secret"
-_PLACEHOLDER_MARKERS = ("change-me", "changeme", "secret", "placeholder", "example", "xxx")
-MIN_SECRET_BYTES = 32
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -87,7 +86,9 @@ class Settings(BaseSettings):
     cache_max_entries: int = Field(default=10_000, ge=1)
 
     # jwt
-    jwt_secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # Empty means "not configured": outside production a random per-process
+    # secret replaces it (and any known placeholder), see _secure_defaults.
+    jwt_secret_key: SecretStr = SecretStr("")
     jwt_public_key: SecretStr | None = None
     jwt_algorithm: str = "HS256"
     jwt_access_token_minutes: int = Field(default=15, ge=1)
@@ -103,9 +104,20 @@ class Settings(BaseSettings):
     rate_limit_per_hour: int = Field(default=1000, ge=1)
     rate_limit_fail_open: bool = True
     login_rate_limit_per_minute: int = Field(default=5, ge=1)
+    register_rate_limit_per_minute: int = Field(default=5, ge=1)
+    password_reset_rate_limit_per_minute: int = Field(default=5, ge=1)
+    # Clients are limited per IPv6 network of this size: one host usually owns a whole /64.
+    rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
+
+    # accounts
+    email_verification_required: bool = False
+
+    # observability (DOCS_ENABLED defaults to false in production, see _secure_defaults)
+    docs_enabled: bool = True
 
     # network
     cors_origins: Annotated[list[str], NoDecode] = []
+    cors_allow_credentials: bool = False
     trusted_proxies: Annotated[list[IPNetwork], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     hsts: bool = False
@@ -139,15 +151,34 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _production_guardrails(self) -> Settings:
-        if self.environment != "production":
-            return self
+    def _secure_defaults(self) -> Settings:
+        if "*" in self.cors_origins and self.cors_allow_credentials:
+            # Starlette answers a credentialed request from any origin by echoing
+            # it back, which would let every website act as the signed-in user.
+            raise ValueError(
+                "CORS_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS=true; "
+                "list the allowed origins"
+            )
+        if self.environment == "production":
+            self._production_guardrails()
+            if "docs_enabled" not in self.model_fields_set:
+                self.docs_enabled = False
+        elif is_placeholder(self.jwt_secret_key.get_secret_value()):
+            # A secret anyone can read in this repository must never sign a
+            # token: use one that lives and dies with this process instead.
+            self.jwt_secret_key = SecretStr(process_secret())
+        return self
+
+    def _production_guardrails(self) -> None:
         problems = []
         secret = self.jwt_secret_key.get_secret_value()
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            problems.append(f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
-        elif any(marker in secret.lower() for marker in _PLACEHOLDER_MARKERS):
-            problems.append("JWT_SECRET_KEY is a placeholder; generate a random one")
+        if self.jwt_algorithm.upper().startswith("HS"):
+            problem = secret_problem(secret)
+        else:
+            # A PEM private key: its length and randomness are the key's business.
+            problem = secret_problem(secret) if is_placeholder(secret) else None
+        if problem:
+            problems.append(problem)
         if not self.redis_url:
             problems.append(
                 "REDIS_URL is required in production: in-memory limiter, cache and "
@@ -155,7 +186,6 @@ class Settings(BaseSettings):
             )
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
-        return self
 
     def _database_url_from_parts(self) -> str:
         if not self.database_host:
@@ -168,6 +198,11 @@ class Settings(BaseSettings):
             f"postgresql+asyncpg://{auth}@{self.database_host}:{self.database_port}/"
             f"{quote(self.database_name, safe='')}"
         )
+
+    @property
+    def jwt_secret_is_ephemeral(self) -> bool:
+        """Whether no real ``JWT_SECRET_KEY`` was given and this process made one up."""
+        return self.jwt_secret_key.get_secret_value() == process_secret()
 
     @property
     def is_sqlite(self) -> bool:
