@@ -7,7 +7,7 @@ order and why.
 
 from fastmvc.middleware.access_log import ACCESS_LOGGER, PROCESS_TIME_HEADER, AccessLogMiddleware
 from fastmvc.middleware.body_limit import BodyLimitMiddleware
-from fastmvc.middleware.client_ip import client_ip
+from fastmvc.middleware.client_ip import canonical_ip, client_bucket, client_ip
 from fastmvc.middleware.errors import ServerErrorMiddleware
 from fastmvc.middleware.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
 from fastmvc.middleware.security_headers import (
@@ -27,6 +27,8 @@ __all__ = [
     "RequestContextMiddleware",
     "SecurityHeadersMiddleware",
     "ServerErrorMiddleware",
+    "canonical_ip",
+    "client_bucket",
     "client_ip",
     "docs_csp",
     "install_middleware",

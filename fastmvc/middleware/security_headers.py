@@ -86,10 +86,10 @@ class SecurityHeadersMiddleware:
     Every response gets ``X-Content-Type-Options``, ``X-Frame-Options``,
     ``Referrer-Policy``, ``Permissions-Policy`` and
     ``Cross-Origin-Opener-Policy``, plus ``Strict-Transport-Security`` when the
-    request came over HTTPS or ``hsts`` is set. Responses other than the docs
-    pages also get ``Cache-Control: no-store`` and the strict :data:`API_CSP`
-    (JSON, and also files or text: a strict policy there stops stored XSS
-    through served content). A ``Cache-Control`` or
+    request came over HTTPS or ``hsts`` is set, and ``Cache-Control: no-store``
+    (docs pages included). Responses other than the docs pages get the strict
+    :data:`API_CSP` (JSON, and also files or text: a strict policy there stops
+    stored XSS through served content). A ``Cache-Control`` or
     ``Content-Security-Policy`` the app set itself is kept.
 
     The HTML of ``docs_paths`` gets :func:`docs_csp` with the hashes of its
@@ -137,7 +137,7 @@ class SecurityHeadersMiddleware:
             return
         common = self._common_hsts if self.hsts or scope.get("scheme") == "https" else self._common
         if self._is_docs_path(scope):
-            await self.app(scope, receive, _DocsPageSender(send, common))
+            await self.app(scope, receive, _DocsPageSender(send, common, self._no_store))
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -171,15 +171,19 @@ class SecurityHeadersMiddleware:
 class _DocsPageSender:
     """Send a docs page with its CSP, buffering the HTML to hash its inline scripts."""
 
-    def __init__(self, send: Send, common: tuple[Header, ...]) -> None:
+    def __init__(self, send: Send, common: tuple[Header, ...], no_store: Header) -> None:
         self.send = send
         self.common = common
+        self.no_store = no_store
         self.start: Message | None = None
         self.body: list[bytes] = []
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             headers: list[Header] = [*message.get("headers", ()), *self.common]
+            if not any(key == _CACHE_CONTROL_KEY for key, _ in headers):
+                # The page names this deployment's API; shared caches should not keep it.
+                headers.append(self.no_store)
             message["headers"] = headers
             if self._is_html(headers) and not any(key == _CSP_KEY for key, _ in headers):
                 self.start = message  # held back until the body is complete

@@ -82,7 +82,10 @@ def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter
         from fastmvc.ratelimit import RateLimitMiddleware
 
         app.add_middleware(
-            RateLimitMiddleware, limiter=limiter, trusted_proxies=settings.trusted_proxies
+            RateLimitMiddleware,
+            limiter=limiter,
+            trusted_proxies=settings.trusted_proxies,
+            ipv6_prefix=settings.rate_limit_ipv6_prefix,
         )
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)
@@ -90,6 +93,7 @@ def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
             allow_methods=CORS_ALLOW_METHODS,
             allow_headers=CORS_ALLOW_HEADERS,
             expose_headers=CORS_EXPOSE_HEADERS,

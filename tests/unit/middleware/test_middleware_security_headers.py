@@ -195,3 +195,14 @@ async def test_docs_csp_follows_custom_docs_urls(client_for: ClientFor) -> None:
     assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
     assert old.status_code == 404
     assert old.headers["content-security-policy"] == API_CSP
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_docs_pages_are_not_stored_by_caches(
+    make_app: MakeApp, client_for: ClientFor, path: str
+) -> None:
+    # Issue 8, defect 8: the docs pages went out without any Cache-Control.
+    async with client_for(make_app()) as client:
+        response = await client.get(path)
+    assert response.status_code == 200
+    assert response.headers.get_list("cache-control") == ["no-store"]
