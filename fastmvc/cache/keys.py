@@ -9,6 +9,20 @@ Two styles:
 * **template**: ``key="product:{product_id}"`` is formatted with the bound
   arguments (``str.format`` syntax, so ``{user.id}`` works). The result is the
   whole key, which makes explicit invalidation easy to write.
+
+  Each substituted value is escaped before it goes in: ``%`` and every
+  separator of the template (a character of its literal text other than an
+  ASCII letter or digit) become ``%XX`` (UTF-8). With
+  ``"report:{tenant}:{report}"`` the calls ``("acme:secret", "q1")`` and
+  ``("acme", "secret:q1")`` give ``report:acme%3Asecret:q1`` and
+  ``report:acme:secret%3Aq1``, never one shared entry. Values without such
+  characters are unchanged (``product:42:en``).
+
+  Why that is enough: an escaped value holds no separator, so the first
+  separator after a field's start is always the template's own, and each
+  value can be read back. That needs a separator between every two fields;
+  a template such as ``"{a}{b}"`` or ``"{a}x{b}"`` cannot tell ``("ab", "c")``
+  from ``("a", "bc")`` and is refused.
 """
 
 from __future__ import annotations
@@ -60,8 +74,10 @@ class KeyBuilder:
         if parameters and parameters[0] in _SELF_NAMES:
             self._ignored |= {parameters[0]}
         unknown = self._ignored - set(parameters) - _SELF_NAMES
+        self._formatter: _EscapingFormatter | None = None
         if template is not None:
             unknown |= _template_fields(template) - set(parameters)
+            self._formatter = _EscapingFormatter(template)
         if unknown:
             raise ValueError(
                 f"{func.__qualname__} has no parameter(s) {sorted(unknown)} named in its cache key"
@@ -82,7 +98,8 @@ class KeyBuilder:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         if self._template is not None:
-            return self._template.format_map(bound.arguments)
+            assert self._formatter is not None
+            return self._formatter.vformat(self._template, (), bound.arguments)
         arguments = {
             name: value for name, value in bound.arguments.items() if name not in self._ignored
         }
@@ -96,12 +113,43 @@ class KeyBuilder:
         return f"{self.prefix}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
+class _EscapingFormatter(string.Formatter):
+    """``str.format`` that percent-escapes each substituted value (see the module docstring)."""
+
+    def __init__(self, template: str) -> None:
+        literal = "".join(text for text, _, _, _ in self.parse(template))
+        reserved = {"%", *(char for char in literal if _is_separator(char))}
+        self._table = {
+            ord(char): "".join(f"%{byte:02X}" for byte in char.encode("utf-8")) for char in reserved
+        }
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text: str = super().format_field(value, format_spec)
+        return text.translate(self._table)
+
+
+def _is_separator(char: str) -> bool:
+    return not (char.isascii() and char.isalnum())
+
+
 def _template_fields(template: str) -> set[str]:
-    """The parameter names a format template refers to (``{user.id}`` refers to ``user``)."""
+    """The parameter names a format template refers to (``{user.id}`` refers to ``user``).
+
+    Raises:
+        ValueError: A field is positional, or two fields have no separator
+            between them (their values could not be told apart).
+    """
     fields = set()
-    for _, field, _, _ in string.Formatter().parse(template):
+    previous_was_field = False
+    for text, field, _, _ in string.Formatter().parse(template):
+        if previous_was_field and field is not None and not any(map(_is_separator, text)):
+            raise ValueError(
+                f"key template {template!r} has no separator between two fields; put one "
+                "such as ':' between them"
+            )
         if field is None:
             continue
+        previous_was_field = True
         root = field.split(".", 1)[0].split("[", 1)[0]
         if not root or root.isdigit():
             raise ValueError(f"key template {template!r} must use parameter names, not positions")

@@ -5,6 +5,8 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastmvc.cache.keys import KeyBuilder
 
@@ -117,3 +119,48 @@ def test_keys_are_stable_across_processes_with_different_hash_seeds() -> None:
         keys.add(result.stdout.strip())
     assert len(keys) == 1
     assert keys.pop().startswith("p:")
+
+
+async def report(tenant: str, report: str) -> None:
+    return None
+
+
+def test_template_values_cannot_forge_a_separator() -> None:
+    # Issue 8, defect 6: ("acme:secret", "q1") and ("acme", "secret:q1") shared one entry.
+    build = KeyBuilder(report, template="report:{tenant}:{report}")
+    first = build(("acme:secret", "q1"), {})
+    second = build(("acme", "secret:q1"), {})
+    assert first != second
+    assert first == "report:acme%3Asecret:q1"
+    assert second == "report:acme:secret%3Aq1"
+    assert build(("100%", "q1"), {}) == "report:100%25:q1"
+
+
+@pytest.mark.parametrize("template", ["r:{tenant}{report}", "r:{tenant}and{report}"])
+def test_fields_without_a_separator_are_refused(template: str) -> None:
+    with pytest.raises(ValueError, match="no separator"):
+        KeyBuilder(report, template=template)
+
+
+_TEMPLATES = st.builds(
+    lambda head, middle, tail: f"{head}{{tenant}}{middle}{{report}}{tail}",
+    st.text(max_size=4).map(lambda s: s.replace("{", "").replace("}", "")),
+    st.text(min_size=1, max_size=4)
+    .map(lambda s: s.replace("{", "").replace("}", ""))
+    .filter(lambda s: any(not (c.isascii() and c.isalnum()) for c in s)),
+    st.text(max_size=4).map(lambda s: s.replace("{", "").replace("}", "")),
+)
+
+
+@given(
+    template=_TEMPLATES,
+    first=st.tuples(st.text(), st.text()),
+    second=st.tuples(st.text(), st.text()),
+)
+@settings(max_examples=400, deadline=None)
+def test_distinct_arguments_never_share_a_template_key(
+    template: str, first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    build = KeyBuilder(report, template=template)
+    if first != second:
+        assert build(first, {}) != build(second, {})
