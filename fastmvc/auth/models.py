@@ -19,8 +19,9 @@ class UserMixin:
         class User(UserMixin, Entity):
             __tablename__ = "users"
 
-    Emails are stored lower-cased (the DTOs normalize them), so the unique
-    index makes them unique regardless of case.
+    Emails are stored in one canonical spelling (NFKC and case-folded by the
+    DTOs, see :mod:`fastmvc.security.emails`), so the unique index makes them
+    unique regardless of case or fullwidth forms.
     """
 
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)

@@ -8,6 +8,7 @@ controller layer stays a thin HTTP-to-service translation.
 # No ``from __future__ import annotations`` here: the endpoints are closures
 # whose parameter types (``Auth``) are local names FastAPI must see evaluated.
 
+from contextlib import suppress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
@@ -25,7 +26,8 @@ from fastmvc.auth.service import AuthService
 from fastmvc.controller import ERROR_RESPONSES, envelope
 from fastmvc.dependencies import SessionDep
 from fastmvc.dto import Envelope
-from fastmvc.ratelimit import login_rate_limit
+from fastmvc.errors import ConflictError
+from fastmvc.ratelimit import login_rate_limit, register_rate_limit
 from fastmvc.security import CurrentUser, TokenPair
 from fastmvc.state import get_runtime
 
@@ -71,9 +73,37 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
     auth = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
     users = APIRouter(prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
 
-    @auth.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserEnvelope)
-    async def register(payload: RegisterIn, service: Auth) -> Response:
-        """Create an account. A taken email gives 409."""
+    @auth.post(
+        "/register",
+        status_code=status.HTTP_201_CREATED,
+        response_model=UserEnvelope,
+        responses={
+            status.HTTP_202_ACCEPTED: {
+                "model": EmptyEnvelope,
+                "description": "EMAIL_VERIFICATION_REQUIRED: one answer for new and taken emails",
+            }
+        },
+        dependencies=[Depends(register_rate_limit)],
+    )
+    async def register(payload: RegisterIn, service: Auth, request: Request) -> Response:
+        """Create an account. A taken email gives 409, unless email verification is required.
+
+        With ``EMAIL_VERIFICATION_REQUIRED=true`` a new and a taken email get
+        the same 202, after the same work, so the route does not reveal which
+        addresses have accounts. Without it the 409 stays (a user must learn
+        that they already have an account), and ``REGISTER_RATE_LIMIT_PER_MINUTE``
+        per client IP bounds how fast anyone can probe.
+        """
+        if get_runtime(request).settings.email_verification_required:
+            with suppress(ConflictError):
+                await service.register(payload.email, payload.password)
+            return envelope(
+                None,
+                message="Registration received",
+                key="success_user_register_pending",
+                status_code=status.HTTP_202_ACCEPTED,
+                model=EmptyEnvelope,
+            )
         user = await service.register(payload.email, payload.password)
         return envelope(
             _user_data(user),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
 from fastmvc.dto import DTO, OutDTO
+from fastmvc.security.emails import MAX_EMAIL_LENGTH, canonical_email, normalize_email
 
 __all__ = [
     "LoginIn",
@@ -19,9 +19,6 @@ __all__ = [
     "UserOut",
 ]
 
-# Deliberately simple: one "@", no spaces, a dot in the domain. Deliverability
-# is proven by a confirmation mail, not by a regex.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 8
 # Argon2 takes any length, but an unbounded body is free CPU for an attacker.
 MAX_PASSWORD = 1024
@@ -31,20 +28,13 @@ MAX_PASSWORD = 1024
 Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD)]
 
 
-def _normalize_email(value: str) -> str:
-    email = value.strip().lower()
-    if not _EMAIL.fullmatch(email):
-        raise ValueError("not a valid email address")
-    return email
-
-
 class RegisterIn(DTO):
     """``POST /auth/register``."""
 
-    email: str = Field(max_length=320, examples=["ada@example.com"])
+    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
     password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
 
-    _email = field_validator("email")(_normalize_email)
+    _email = field_validator("email")(normalize_email)
 
 
 class LoginIn(DTO):
@@ -54,13 +44,10 @@ class LoginIn(DTO):
     any wrong password, not a 422 that tells the policy apart.
     """
 
-    email: str = Field(max_length=320, examples=["ada@example.com"])
+    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
     password: Password
 
-    @field_validator("email")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.strip().lower()
+    _email = field_validator("email")(canonical_email)
 
 
 class RefreshIn(DTO):

@@ -49,13 +49,19 @@ class AuthService(Service, Generic[UserT]):
     async def register(self, email: str, password: str) -> UserT:
         """Create a user.
 
+        The password is hashed before the email is looked up, so a taken
+        email costs the same time as a new one and timing does not tell
+        them apart. The insert runs in a SAVEPOINT, so losing a race for the
+        email leaves the request's transaction usable.
+
         Raises:
             ConflictError: The email is taken.
         """
+        password_hash = await self.passwords.hash(password)
         if await self.users.exists({"email": email}):
             raise ConflictError("Email already registered", response_key="error_email_taken")
-        password_hash = await self.passwords.hash(password)
-        user: UserT = await self.users.create({"email": email, "password_hash": password_hash})
+        async with self.session.begin_nested():
+            user: UserT = await self.users.create({"email": email, "password_hash": password_hash})
         return user
 
     async def login(self, email: str, password: str) -> tuple[UserT, TokenPair]:

@@ -49,6 +49,7 @@ class RateLimit:
         *,
         key: KeyFunction,
         name: str,
+        critical: bool = False,
     ) -> None:
         """Configure the limit.
 
@@ -57,11 +58,14 @@ class RateLimit:
                 (e.g. to read ``LOGIN_RATE_LIMIT_PER_MINUTE``).
             key: Async function from the request to the limited identity.
             name: Namespace of this limit's keys; keep it unique per limit.
+            critical: Never let the limit vanish: while the backend is down,
+                count in a per-process fallback (see :class:`RateLimiter`).
         """
         if not name:
             raise ValueError("a RateLimit needs a name")
         self.name = name
         self.key = key
+        self.critical = critical
         self._fixed: tuple[RateLimitRule, ...] | None = None
         self._factory: Callable[[Settings], Sequence[RateLimitRule]] | None = None
         if callable(rules_or_settings_factory):
@@ -84,7 +88,7 @@ class RateLimit:
         runtime = get_runtime(request)
         identity = await self.key(request)
         result = await runtime.limiter.check(
-            f"{self.name}:{identity}", self.rules(runtime.settings)
+            f"{self.name}:{identity}", self.rules(runtime.settings), critical=self.critical
         )
         headers = rate_limit_headers(result)
         if not result.allowed:

@@ -7,40 +7,66 @@ import json
 
 from starlette.requests import Request
 
-from fastmvc.middleware.client_ip import client_ip
+from fastmvc.errors import PayloadTooLargeError
+from fastmvc.middleware.client_ip import client_bucket, client_ip
+from fastmvc.security.emails import MAX_EMAIL_LENGTH, canonical_email
 from fastmvc.state import get_runtime
 
-__all__ = ["client_ip_and_email_key", "client_ip_key"]
+__all__ = ["AUTH_MAX_BODY_BYTES", "client_ip_and_email_key", "client_ip_key"]
 
-# A login body is tiny; anything bigger is not worth parsing for a key.
-_MAX_BODY_FOR_KEY = 64 * 1024
+AUTH_MAX_BODY_BYTES = 16 * 1024
+"""The largest body an auth route reads: a 320-character email and a
+1,024-character password fit many times over, even JSON-escaped."""
 
 
 async def client_ip_key(request: Request) -> str:
-    """The client's IP, believing ``X-Forwarded-For`` only from ``TRUSTED_PROXIES``."""
-    trusted = get_runtime(request).settings.trusted_proxies
-    return client_ip(request.scope, trusted) or "unknown"
+    """The client IP bucket: ``X-Forwarded-For`` only from trusted proxies, IPv6 by network."""
+    settings = get_runtime(request).settings
+    ip = client_ip(request.scope, settings.trusted_proxies) or "unknown"
+    return client_bucket(ip, settings.rate_limit_ipv6_prefix)
 
 
 async def client_ip_and_email_key(request: Request) -> str:
-    """Client IP plus the lower-cased ``email`` of the JSON body, for login throttling.
+    """Client IP plus the canonical ``email`` of the JSON body, for login throttling.
 
     Limiting IP and email together stops one client from guessing one
     account's password quickly, without letting one shared IP (an office
-    NAT) lock everybody out. The email is hashed so addresses never appear
-    in Redis keys. A body that is not a JSON object with a string ``email``
-    gives the IP alone; this never raises on bad input.
+    NAT) lock everybody out. The email goes through the same canonical form
+    as the accounts (:func:`~fastmvc.security.emails.canonical_email`) and is
+    cut at 320 characters, so neither case, fullwidth forms nor padding
+    makes a fresh bucket; it is hashed so addresses never appear in Redis
+    keys. A body larger than :data:`AUTH_MAX_BODY_BYTES` is refused with 413
+    before any keying. A body without a string ``email`` gives the IP alone
+    (the route answers it with 422).
+
+    Raises:
+        PayloadTooLargeError: The body is larger than an auth request can be.
     """
     ip = await client_ip_key(request)
-    email = _email_from(await request.body())
+    email = _email_from(await read_auth_body(request))
     if email is None:
         return ip
     digest = hashlib.sha256(email.encode()).hexdigest()[:32]
     return f"{ip}:{digest}"
 
 
+async def read_auth_body(request: Request) -> bytes:
+    """The request body, refused with 413 when larger than :data:`AUTH_MAX_BODY_BYTES`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > AUTH_MAX_BODY_BYTES:
+        raise _too_large()
+    body = await request.body()
+    if len(body) > AUTH_MAX_BODY_BYTES:
+        raise _too_large()
+    return body
+
+
+def _too_large() -> PayloadTooLargeError:
+    return PayloadTooLargeError(f"An auth request body is at most {AUTH_MAX_BODY_BYTES} bytes")
+
+
 def _email_from(body: bytes) -> str | None:
-    if not body or len(body) > _MAX_BODY_FOR_KEY:
+    if not body:
         return None
     try:
         data = json.loads(body)
@@ -51,5 +77,5 @@ def _email_from(body: bytes) -> str | None:
     email = data.get("email")
     if not isinstance(email, str):
         return None
-    email = email.strip().lower()
+    email = canonical_email(email[: MAX_EMAIL_LENGTH * 4])[:MAX_EMAIL_LENGTH]
     return email or None

@@ -30,6 +30,11 @@ class RateLimiter:
     a fail-closed one raises :class:`~fastmvc.errors.ServiceUnavailableError`
     (503). Nothing is cached about the outage: the next check tries the
     backend again, so the limiter recovers as soon as the backend does.
+
+    Checks made with ``critical=True`` (the limits that guard authentication)
+    neither pass uncounted nor fail: during an outage they are counted in a
+    per-process memory backend, so a login limit still holds, per process,
+    while Redis is down.
     """
 
     def __init__(
@@ -56,9 +61,14 @@ class RateLimiter:
         self._warn_interval = warn_interval
         self._clock = clock
         self._last_warning: float | None = None
+        self._fallback: MemoryRateLimitBackend | None = None
 
     async def check(
-        self, key: str, rules: Sequence[RateLimitRule] | None = None
+        self,
+        key: str,
+        rules: Sequence[RateLimitRule] | None = None,
+        *,
+        critical: bool = False,
     ) -> RateLimitResult:
         """Count one hit for ``key``, unless a window is full.
 
@@ -67,6 +77,8 @@ class RateLimiter:
                 Checks with different rule sets but one key and one window
                 share that window's log.
             rules: Rules for this check; the limiter's own when ``None``.
+            critical: Count the hit in the per-process fallback when the
+                backend is down, whatever ``fail_open`` says.
 
         Returns:
             The decision and each window's state.
@@ -78,19 +90,25 @@ class RateLimiter:
         try:
             return await self.backend.hit(key, checked_rules)
         except ServiceUnavailableError as exc:
+            if critical:
+                self._warn(exc, "counting authentication limits in this process only")
+                if self._fallback is None:
+                    self._fallback = MemoryRateLimitBackend()
+                return await self._fallback.hit(key, checked_rules)
             if not self.fail_open:
                 raise
-            self._warn(exc)
+            self._warn(exc, "letting requests through")
             return RateLimitResult.unchecked()
 
-    def _warn(self, exc: BaseException) -> None:
+    def _warn(self, exc: BaseException, action: str) -> None:
         now = self._clock()
         if self._last_warning is not None and now - self._last_warning < self._warn_interval:
             return
         self._last_warning = now
         cause = exc.__cause__ or exc
         logger.warning(
-            "rate limiter backend unavailable, letting requests through (%s: %s)",
+            "rate limiter backend unavailable, %s (%s: %s)",
+            action,
             type(cause).__name__,
             cause,
         )

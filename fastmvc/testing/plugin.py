@@ -47,6 +47,8 @@ TEST_OVERRIDES = {
     "rate_limit_per_minute": 100_000,
     "rate_limit_per_hour": 1_000_000,
     "login_rate_limit_per_minute": 10_000,
+    "register_rate_limit_per_minute": 10_000,
+    "password_reset_rate_limit_per_minute": 10_000,
     # Real argon2id is exercised by its own tests; keep the rest of a suite fast.
     "password_hash_time_cost": 1,
     "password_hash_memory_kib": 1024,
