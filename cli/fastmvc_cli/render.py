@@ -11,13 +11,17 @@ it, so a refused command leaves nothing half-written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
 
-__all__ = ["Plan", "render_string", "render_tree", "write_plan"]
+__all__ = ["PRIVATE_FILE_NAMES", "Plan", "render_string", "render_tree", "write_plan"]
+
+PRIVATE_FILE_NAMES = frozenset({".env"})
+"""Files that hold secrets: written readable by their owner only (mode 0600)."""
 
 Plan = dict[PurePosixPath, bytes]
 """Files to write: a path relative to the destination, and its content."""
@@ -79,6 +83,18 @@ def write_plan(destination: Path, plan: Mapping[PurePosixPath, bytes]) -> list[P
     for relative, content in plan.items():
         path = destination.joinpath(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        if relative.name in PRIVATE_FILE_NAMES:
+            _write_private(path, content)
+        else:
+            path.write_bytes(content)
         written.append(path)
     return written
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    # Created with 0600 from the start (no window at 0644), and tightened if
+    # it already existed (`--force`).
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(content)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import stat
 import subprocess
 import sys
 import tomllib
@@ -74,6 +75,22 @@ def test_env_has_a_fresh_random_secret(tmp_path: Path, capsys: pytest.CaptureFix
     example = _env(tmp_path / "one" / ".env.example")
     assert example["JWT_SECRET_KEY"] == "change-me"
     assert first not in (tmp_path / "one" / ".env.example").read_text()
+
+
+def test_env_is_readable_by_its_owner_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 8, defect 8: .env (with the JWT secret) was written 0644.
+    result = invoke(["new", "shop", "--output-dir", str(tmp_path), "--no-git"], capsys)
+    assert result.code == 0, result.stderr
+    env = tmp_path / "shop" / ".env"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "shop" / ".env.example").stat().st_mode) != 0o600
+    # --force over an existing, too-open .env tightens it again.
+    env.chmod(0o644)
+    again = invoke(["new", "shop", "--output-dir", str(tmp_path), "--no-git", "--force"], capsys)
+    assert again.code == 0, again.stderr
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
 
 
 def test_env_names_are_settings_fields(pristine_project: Path) -> None:

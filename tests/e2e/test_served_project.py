@@ -7,67 +7,23 @@ killed at the end.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.net import free_port
-from tests.support.serving import wait_until_live
+from tests.support.serving import cli_env, generate_project, served_project
 
 pytestmark = pytest.mark.slow
-
-
-def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "fastmvc_cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """A generated shop with a Product entity, migrated and served; yields its base URL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
-    env |= {"NO_COLOR": "1", "COLUMNS": "200"}
-    _cli(["new", "shop", "--no-git", "--output-dir", str(tmp_path)], tmp_path, env)
-    shop = tmp_path / "shop"
-    _cli(["add", "entity", "Product", "name:str", "price:decimal", "stock:int"], shop, env)
-    _cli(["migrate", "upgrade"], shop, env)
-    port = free_port()
-    # A file rather than a pipe nobody drains: a full pipe would block the
-    # server's logging, and with it the server.
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fastmvc_cli", "run", "--no-reload", "--port", str(port)],
-        cwd=shop,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_live(base_url, server, tmp_path / "server.log", "fastmvc run")
+    shop = generate_project(tmp_path, "Product", "name:str", "price:decimal", "stock:int")
+    with served_project(shop, cli_env(), tmp_path / "server.log") as base_url:
         yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
 
 
 def test_auth_and_crud_over_http(served: str) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from fastmvc_cli.console import console
 from fastmvc_cli.errors import UserError
+from fastmvc_cli.preflight import check_settings
 from fastmvc_cli.project import find_project
 
 __all__ = ["app"]
@@ -59,6 +60,7 @@ def run(
         raise UserError(
             f"cannot find module {module!r} named by [tool.fastmvc] app in pyproject.toml"
         )
+    check_settings()
     import uvicorn
 
     console.print(f"Serving [bold]{project.app}[/bold] on http://{host}:{port} (docs at /docs)")
@@ -72,4 +74,8 @@ def run(
         app_dir=str(project.root),
         # FastMVC's middleware writes one structured access line per request.
         access_log=False,
+        # FastMVC's client_ip() alone judges X-Forwarded-For (TRUSTED_PROXIES);
+        # uvicorn's default would believe it from 127.0.0.1 and let any local
+        # caller choose its address, defeating every per-IP limit.
+        proxy_headers=False,
     )
