@@ -7,12 +7,13 @@ DEMO_DIR ?= .demo
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: help venv dev wheel install-wheel services tools test lint bench demo clean
+.PHONY: help venv dev wheel install-wheel services tools test lint audit bench demo clean
 
 help:
 	@echo "make demo   - scaffold a sample project, migrate it on SQLite and serve it"
 	@echo "make test   - build and install the wheel, check PostgreSQL and Redis, run pytest"
 	@echo "make lint   - ruff check + mypy --strict"
+	@echo "make audit  - pip-audit over the installed packages (says so when it cannot reach the advisories)"
 	@echo "make bench  - run benchmarks/ and write benchmarks/RESULTS.md"
 
 $(BIN)/python:
@@ -54,6 +55,11 @@ test: install-wheel services tools
 lint: dev
 	$(BIN)/ruff check fastmvc cli tests benchmarks
 	$(BIN)/mypy
+
+# Known vulnerabilities in what .venv has installed. Without the advisory
+# database it prints "AUDIT SKIPPED" instead of passing silently.
+audit: dev
+	$(BIN)/python .ci/audit
 
 bench: install-wheel services tools
 	$(BIN)/python -m benchmarks
