@@ -59,7 +59,7 @@ def create_runtime(settings: Settings) -> Runtime:
     )
 
 
-def warn_about_risky_settings(settings: Settings) -> None:
+def _warn_about_risky_settings(settings: Settings) -> None:
     """Log, at start-up, the settings that run but weaken the app.
 
     A missing or placeholder ``JWT_SECRET_KEY`` outside production gets one
@@ -145,7 +145,7 @@ def create_app(
     settings = settings or get_settings()
     if setup_logging:
         configure_logging(settings)
-    warn_about_risky_settings(settings)
+    _warn_about_risky_settings(settings)
     runtime = create_runtime(settings)
 
     @asynccontextmanager
