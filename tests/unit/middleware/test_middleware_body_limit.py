@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from fastmvc.middleware import BodyLimitMiddleware
+from fastmvc.middleware.body_limit import DRAIN_BYTES
 
 MakeApp = Callable[..., FastAPI]
 ClientFor = Callable[..., httpx.AsyncClient]
@@ -82,7 +83,7 @@ async def test_big_chunked_json_body_parsed_by_fastapi_is_refused_with_413(
 
 
 async def test_reading_stops_at_the_chunk_that_crosses_the_limit() -> None:
-    """The body is never buffered: the middleware stops pulling once over the limit."""
+    """The body is never buffered: past the limit only DRAIN_BYTES more are read, then dropped."""
     pulled = 0
 
     async def receive() -> dict[str, Any]:
@@ -101,8 +102,69 @@ async def test_reading_stops_at_the_chunk_that_crosses_the_limit() -> None:
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": []}
     await BodyLimitMiddleware(app, max_body_bytes=250)(scope, receive, send)
-    assert pulled == 3
+    assert pulled == 3 + -(-DRAIN_BYTES // 100)
     assert sent[0]["status"] == 413
+
+
+def _counting_receive(chunks: list[bytes]) -> tuple[Callable[[], Any], list[int]]:
+    """A receive that hands out ``chunks`` and then fails the test if called again."""
+    pulled = [0]
+
+    async def receive() -> dict[str, Any]:
+        assert pulled[0] < len(chunks), "read past the end of the body"
+        pulled[0] += 1
+        more = pulled[0] < len(chunks)
+        return {"type": "http.request", "body": chunks[pulled[0] - 1], "more_body": more}
+
+    return receive, pulled
+
+
+async def _run(
+    middleware: BodyLimitMiddleware, headers: list[tuple[bytes, bytes]], receive: Any
+) -> int:
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    await middleware(scope, receive, send)
+    status: int = sent[0]["status"]
+    return status
+
+
+async def _never_called(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("the app must not run")
+
+
+async def test_a_body_a_little_over_its_content_length_limit_is_read_before_the_413() -> None:
+    # Servers that close with unread bytes reset the connection, losing the 413.
+    receive, pulled = _counting_receive([b"x" * 200, b"x" * 200])
+    headers = [(b"content-length", b"400")]
+    assert (
+        await _run(BodyLimitMiddleware(_never_called, max_body_bytes=250), headers, receive) == 413
+    )
+    assert pulled == [2]
+
+
+async def test_a_content_length_far_over_the_limit_is_answered_without_reading() -> None:
+    receive, pulled = _counting_receive([b"x"])
+    headers = [(b"content-length", str(250 + DRAIN_BYTES + 1).encode())]
+    assert (
+        await _run(BodyLimitMiddleware(_never_called, max_body_bytes=250), headers, receive) == 413
+    )
+    assert pulled == [0]
+
+
+async def test_a_chunked_body_that_ended_over_the_limit_is_not_read_again() -> None:
+    receive, pulled = _counting_receive([b"x" * 200, b"x" * 200])
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            await receive()
+
+    assert await _run(BodyLimitMiddleware(app, max_body_bytes=250), [], receive) == 413
+    assert pulled == [2]
 
 
 async def test_error_after_the_response_started_propagates() -> None:
