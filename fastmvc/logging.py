@@ -28,7 +28,7 @@ _RECORD_ATTRIBUTES = frozenset(
 
 # Loggers that servers configure with their own handlers; routed through ours
 # so that one process writes one format.
-_ROUTED_LOGGERS = ("uvicorn", "uvicorn.error")
+_ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "_granian")
 
 
 @lru_cache(maxsize=4)
@@ -105,7 +105,8 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
     Sets the root level from ``LOG_LEVEL`` and the format from ``LOG_FORMAT``
     (``json`` or ``console``). Calling it again replaces the handler it put
     there before, so handlers never pile up; handlers that others added are
-    left alone. Uvicorn's server loggers are routed through the same handler.
+    left alone. Uvicorn's and Granian's server loggers are routed through the
+    same handler.
 
     Args:
         settings: The application settings.

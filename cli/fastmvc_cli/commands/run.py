@@ -1,4 +1,4 @@
-"""``fastmvc run``: serve the project's app with uvicorn."""
+"""``fastmvc run``: serve the project's app with uvicorn or Granian."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastmvc_cli.console import console
 from fastmvc_cli.errors import UserError
 from fastmvc_cli.preflight import check_settings
 from fastmvc_cli.project import find_project
+from fastmvc_cli.servers import DEFAULT_SERVER, ServeOptions, ServerName, get_server
 
 __all__ = ["app"]
 
@@ -24,6 +25,8 @@ Examples:
   fastmvc run
 
   fastmvc run --host 0.0.0.0 --port 8000 --no-reload --workers 4
+
+  fastmvc run --server granian --no-reload --workers 2
 """
 
 
@@ -47,11 +50,17 @@ def run(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (needs --no-reload).")
     ] = None,
+    server: Annotated[
+        ServerName,
+        typer.Option(help="ASGI server; granian needs the granian extra."),
+    ] = DEFAULT_SERVER,
 ) -> None:
     """Serve the app named by `\\[tool.fastmvc] app` in the project's pyproject.toml."""
     project = find_project()
     if reload and workers and workers > 1:
         raise UserError("--workers needs --no-reload (the reloader runs one worker)")
+    chosen = get_server(server)
+    chosen.ensure_installed()
     _check_port_free(host, port)
     project.activate()
     os.chdir(project.root)
@@ -61,21 +70,17 @@ def run(
             f"cannot find module {module!r} named by [tool.fastmvc] app in pyproject.toml"
         )
     check_settings()
-    import uvicorn
-
-    console.print(f"Serving [bold]{project.app}[/bold] on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(
-        project.app,
+    options = ServeOptions(
+        app=project.app,
+        app_dir=project.root,
         host=host,
         port=port,
         reload=reload,
-        reload_dirs=[str(project.package_dir)] if reload else None,
+        reload_dirs=(project.package_dir,) if reload else (),
         workers=workers,
-        app_dir=str(project.root),
-        # FastMVC's middleware writes one structured access line per request.
-        access_log=False,
-        # FastMVC's client_ip() alone judges X-Forwarded-For (TRUSTED_PROXIES);
-        # uvicorn's default would believe it from 127.0.0.1 and let any local
-        # caller choose its address, defeating every per-IP limit.
-        proxy_headers=False,
     )
+    console.print(
+        f"Serving [bold]{project.app}[/bold] with {chosen.name} on http://{host}:{port} "
+        "(docs at /docs)"
+    )
+    chosen.serve(options)
