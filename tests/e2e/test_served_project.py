@@ -1,4 +1,4 @@
-"""A generated project served by `fastmvc run`, driven over real HTTP.
+"""A generated project served by `fastmvc run`, on every server it offers, over real HTTP.
 
 register → login → create → list with a filter and a cursor → logout → the
 old token is refused. The server is a subprocess on a free port, always
@@ -13,17 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.serving import cli_env, generate_project, served_project
+from tests.support.servers import SERVERS, fastmvc_run
+from tests.support.serving import cli_env, generate_project
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=SERVERS)
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A generated shop with a Product entity, migrated and served; yields its base URL."""
     shop = generate_project(tmp_path, "Product", "name:str", "price:decimal", "stock:int")
-    with served_project(shop, cli_env(), tmp_path / "server.log") as base_url:
-        yield base_url
+    with fastmvc_run(shop, request.param, env=cli_env(), log=tmp_path / "server.log") as running:
+        yield running.base_url
 
 
 def test_auth_and_crud_over_http(served: str) -> None:

@@ -1,12 +1,9 @@
-"""Exactness across processes: 4 uvicorn workers share one Redis log."""
+"""Exactness across processes: 4 workers of `fastmvc run`, on every server, share one Redis log."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -17,8 +14,7 @@ import pytest
 
 from tests.integration.ratelimit.ratelimit_support import connect
 from tests.services import require
-from tests.support.net import free_port
-from tests.support.serving import wait_until_live
+from tests.support.servers import SERVERS, fastmvc_run, write_project
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -43,10 +39,9 @@ async def delete_client_keys(url: str) -> None:
         await client.aclose()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """``uvicorn --factory fastmvc.app:create_app --workers 4``, killed afterwards."""
-    port = free_port()
+@pytest.fixture(params=SERVERS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """``fastmvc run --server NAME --workers 4`` serving ``create_app()``, stopped afterwards."""
     env = {
         **os.environ,
         "REDIS_URL": redis_db_url(TEST_DB),
@@ -58,36 +53,15 @@ def server(tmp_path: Path) -> Iterator[str]:
         "ENVIRONMENT": "test",
         "PYTHONPATH": str(Path.cwd()),
     }
-    # A file, not a pipe: nobody drains a pipe while the test runs, and once
-    # its buffer fills with access-log lines the workers block writing to it.
-    log = (tmp_path / "uvicorn.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "uvicorn", "--factory", "fastmvc.app:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", "4"),
-            "--no-access-log",
-        ],
-        cwd=tmp_path,  # no stray .env is read, app.db stays in tmp_path
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        start_new_session=True,
+    # Its own folder: no stray .env is read, app.db stays in tmp_path.
+    project = write_project(
+        tmp_path / "project", "from fastmvc.app import create_app\n\napp = create_app()\n"
     )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_live(base_url, proc, tmp_path / "uvicorn.log", "uvicorn")
+    with fastmvc_run(
+        project, request.param, "--workers", "4", env=env, log=tmp_path / "server.log"
+    ) as served:
         time.sleep(1.0)  # let the other workers finish booting too
-        yield base_url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
+        yield served.base_url
 
 
 async def test_exactly_the_limit_passes_across_four_workers(server: str) -> None:
