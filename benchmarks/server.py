@@ -1,8 +1,10 @@
-"""Serve an app factory under uvicorn in its own process, for the duration of a benchmark.
+"""Serve an app factory under uvicorn or Granian in its own process, for a benchmark.
 
-Every suite runs its servers the same way: one process on a free loopback
-port, no access log, uvloop and httptools when installed, so the figures of
-different suites are comparable.
+Every suite runs its servers the same way: one worker on a free loopback
+port, no access log, uvloop (and httptools for uvicorn) when installed, so
+the figures of different suites are comparable. Granian runs as
+``fastmvc run --server granian`` sets it up: the ASGI interface, its
+default (uvloop) event loop, no access log.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["free_port", "serve", "uvicorn_command"]
+__all__ = ["free_port", "granian_command", "serve", "uvicorn_command"]
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 30.0
@@ -56,6 +58,20 @@ def uvicorn_command(
     return command
 
 
+def granian_command(
+    factory: str, port: int, *, app_dir: Path | None = None, workers: int | None = None
+) -> list[str]:
+    """The Granian command line that serves ``factory`` on ``port``; see :func:`uvicorn_command`."""
+    command = [sys.executable, "-m", "granian", factory, "--factory", "--interface", "asgi"]
+    if app_dir is not None:
+        command += ["--working-dir", str(app_dir)]
+    command += ["--host", HOST, "--port", str(port), "--workers", str(workers or 1)]
+    return [*command, "--no-access-log", "--log-level", "warning"]
+
+
+_COMMANDS = {"uvicorn": uvicorn_command, "granian": granian_command}
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -73,8 +89,9 @@ def serve(
     env: Mapping[str, str] | None = None,
     app_dir: Path | None = None,
     workers: int | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[str]:
-    """Run ``factory`` under uvicorn and yield its base URL once ``ready_path`` answers 200.
+    """Run ``factory`` under ``server`` and yield its base URL once ``ready_path`` answers 200.
 
     The server's output goes to /dev/null; it is terminated (killed after 10 s)
     on exit.
@@ -86,6 +103,7 @@ def serve(
         env: the server's environment; the caller's when None.
         app_dir: see :func:`uvicorn_command`.
         workers: see :func:`uvicorn_command`.
+        server: ``"uvicorn"`` or ``"granian"``.
 
     Raises:
         RuntimeError: the server exited, or did not answer within 30 s.
@@ -93,7 +111,7 @@ def serve(
     port = free_port()
     base = f"http://{HOST}:{port}"
     process = subprocess.Popen(
-        uvicorn_command(factory, port, app_dir=app_dir, workers=workers),
+        _COMMANDS[server](factory, port, app_dir=app_dir, workers=workers),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=cwd,
@@ -103,9 +121,9 @@ def serve(
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not _answers(base + ready_path):
             if process.poll() is not None:
-                raise RuntimeError(f"uvicorn ({factory}) exited with {process.returncode}")
+                raise RuntimeError(f"{server} ({factory}) exited with {process.returncode}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn ({factory}) did not answer")
+                raise RuntimeError(f"{server} ({factory}) did not answer")
             time.sleep(0.1)
         yield base
     finally:

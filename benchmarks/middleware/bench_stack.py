@@ -11,11 +11,20 @@ Two apps serve the same trivial JSON endpoint, ``GET /ping`` -> ``{"ok": true}``
   JSON line per request to the server's stderr, which goes to /dev/null.
   CORS is off (no CORS_ORIGINS), as in the default settings.
 
-Each app runs in its own uvicorn process (one worker, ``--no-access-log``,
-uvloop and httptools when installed) on a free port. wrk loads them in
-alternating rounds (bare, stack, bare, stack…), so a change in the machine's
-load hits both. The result is each app's requests/s (mean of its rounds), p50
-and p99 latency (median of its rounds), and the ratio stack/bare.
+Three servers, each its own process (one worker, no access log, uvloop, and
+httptools for uvicorn) on a free port:
+
+- ``bare``: bare FastAPI on uvicorn, what most FastAPI apps are served with;
+- ``stack``: the stack on uvicorn;
+- ``stack_granian``: the same stack on Granian, as ``fastmvc run --server
+  granian`` serves it.
+
+wrk loads them in alternating rounds (bare, stack, stack_granian, bare…), so
+a change in the machine's load hits all three. The result is each app's
+requests/s (mean of its rounds), p50 and p99 latency (median of its rounds),
+the ratio stack/bare (the stack's cost on one server) and the ratio
+stack_granian/bare (the target: at least 1.0, FastMVC on Granian serving
+faster than bare FastAPI on uvicorn).
 
 Run it from the repository root::
 
@@ -32,7 +41,7 @@ import argparse
 import json
 import statistics
 import sys
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -106,23 +115,34 @@ def combine(rounds: list[WrkResult]) -> WrkResult:
     )
 
 
-def serve_app(factory: str) -> AbstractContextManager[str]:
-    """Run one of the apps above under uvicorn; the context yields its base URL."""
-    return serve(f"bench_stack:{factory}", ready_path=PATH, cwd=HERE, app_dir=HERE)
+# name -> (factory, server)
+APPS = {
+    "bare": ("bare_app", "uvicorn"),
+    "stack": ("stack_app", "uvicorn"),
+    "stack_granian": ("stack_app", "granian"),
+}
 
 
-def measure_both(
+def serve_app(factory: str, server: str = "uvicorn") -> AbstractContextManager[str]:
+    """Run one of the apps above under ``server``; the context yields its base URL."""
+    return serve(f"bench_stack:{factory}", ready_path=PATH, cwd=HERE, app_dir=HERE, server=server)
+
+
+def measure_all(
     wrk: str, *, duration: float, warmup: float, rounds: int, connections: int, threads: int
-) -> tuple[WrkResult, WrkResult]:
-    """Serve both apps at once and load them in alternating rounds.
+) -> dict[str, WrkResult]:
+    """Serve every app in :data:`APPS` at once and load them in alternating rounds.
 
     Alternating spreads any drift in the machine's load (other processes,
-    CPU frequency) over both apps instead of biasing the one measured last.
+    CPU frequency) over every app instead of biasing the one measured last.
     """
     per_round = max(1.0, duration / rounds)
-    results: dict[str, list[WrkResult]] = {"bare": [], "stack": []}
-    with serve_app("bare_app") as bare_base, serve_app("stack_app") as stack_base:
-        urls = {"bare": bare_base + PATH, "stack": stack_base + PATH}
+    results: dict[str, list[WrkResult]] = {name: [] for name in APPS}
+    with ExitStack() as stack:
+        urls = {
+            name: stack.enter_context(serve_app(factory, server)) + PATH
+            for name, (factory, server) in APPS.items()
+        }
         if warmup > 0:
             for url in urls.values():
                 run_wrk(wrk, url, duration=warmup, connections=connections, threads=threads)
@@ -132,7 +152,7 @@ def measure_both(
                     wrk, url, duration=per_round, connections=connections, threads=threads
                 )
                 results[name].append(result)
-    return combine(results["bare"]), combine(results["stack"])
+    return {name: combine(rounds_of) for name, rounds_of in results.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         sys.exit(str(exc))
     rounds = max(1, min(args.rounds, int(args.duration)))
-    bare, stack = measure_both(
+    apps = measure_all(
         wrk,
         duration=args.duration,
         warmup=args.warmup,
@@ -158,25 +178,27 @@ def main(argv: list[str] | None = None) -> int:
         connections=args.connections,
         threads=args.threads,
     )
-    apps = {"bare": bare, "stack": stack}
-    ratio = stack.requests_per_second / bare.requests_per_second
+    bare = apps["bare"]
+    ratio = apps["stack"].requests_per_second / bare.requests_per_second
+    granian_ratio = apps["stack_granian"].requests_per_second / bare.requests_per_second
 
     if args.json:
         report = {name: {"name": name, **asdict(result)} for name, result in apps.items()}
-        print(json.dumps({**report, "ratio": ratio}))
+        print(json.dumps({**report, "ratio": ratio, "granian_ratio": granian_ratio}))
     else:
         print(
-            f"GET {PATH}, uvicorn 1 worker each, wrk -t{args.threads} -c{args.connections}, "
+            f"GET {PATH}, 1 worker each, wrk -t{args.threads} -c{args.connections}, "
             f"{rounds} alternating rounds of {max(1, round(args.duration / rounds))}s per app"
         )
-        print(f"{'app':<8}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+        print(f"{'app':<15}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
         for name, result in apps.items():
             print(
-                f"{name:<8}{result.requests_per_second:>12.0f}"
+                f"{name:<15}{result.requests_per_second:>12.0f}"
                 f"{result.p50_ms:>10.2f}{result.p99_ms:>10.2f}{result.non_2xx:>10}"
             )
         print(f"ratio stack/bare: {ratio:.3f}")
-    failed = bare.non_2xx or stack.non_2xx
+        print(f"ratio stack_granian/bare: {granian_ratio:.3f} (target >= 1.0)")
+    failed = any(result.non_2xx for result in apps.values())
     if failed:
         print("some responses were not 2xx; the figures are not comparable", file=sys.stderr)
     return 1 if failed else 0

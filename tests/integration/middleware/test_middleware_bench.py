@@ -28,7 +28,7 @@ def test_benchmark_script_runs_and_reports_a_ratio() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
-    for name in ("bare", "stack"):
+    for name in ("bare", "stack", "stack_granian"):
         result = report[name]
         assert result["requests"] > 0
         assert result["non_2xx"] == 0  # nothing was rate limited or failed
@@ -36,4 +36,7 @@ def test_benchmark_script_runs_and_reports_a_ratio() -> None:
         assert 0 < result["p50_ms"] <= result["p99_ms"]
     assert report["ratio"] == pytest.approx(
         report["stack"]["requests_per_second"] / report["bare"]["requests_per_second"]
+    )
+    assert report["granian_ratio"] == pytest.approx(
+        report["stack_granian"]["requests_per_second"] / report["bare"]["requests_per_second"]
     )
