@@ -156,6 +156,7 @@ def create_app(
         # showed up as p99 latency spikes under load.
         gc.collect()
         gc.freeze()
+        await runtime.start()
         try:
             yield
         finally:

@@ -7,22 +7,26 @@ PostgreSQL/Redis clients or, in the embedded default, in-memory stand-ins.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from starlette.requests import HTTPConnection
 
 from fastmvc.db.engine import Database
+from fastmvc.redis import is_cluster
 from fastmvc.settings import Settings
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
     from fastmvc.cache import Cache
     from fastmvc.ratelimit import RateLimiter
+    from fastmvc.redis import RedisClient
     from fastmvc.security import PasswordHasher, TokenService
 
 __all__ = ["Runtime", "get_runtime"]
+
+logger = logging.getLogger("fastmvc")
 
 
 @dataclass(slots=True)
@@ -31,11 +35,28 @@ class Runtime:
 
     settings: Settings
     database: Database
-    redis: Redis | None
+    redis: RedisClient | None
     limiter: RateLimiter
     cache: Cache
     tokens: TokenService
     passwords: PasswordHasher
+
+    async def start(self) -> None:
+        """Load a Redis Cluster's slot map before traffic arrives (called by the app's lifespan).
+
+        Left to the first command, the load would run under the first burst of
+        requests, and redis-py refreshes its node connections while that burst
+        is using them. A cluster that does not answer yet is no reason to stay
+        down: the client loads the map on first use, and requests meanwhile
+        follow the outage rules.
+        """
+        if self.redis is None or not is_cluster(self.redis):
+            return
+        try:
+            async with asyncio.timeout(4 * self.settings.redis_timeout_seconds):
+                await self.redis.initialize()
+        except Exception as exc:  # any client error: start anyway, load it later
+            logger.warning("Redis Cluster not reachable at start-up: %r", exc)
 
     async def aclose(self) -> None:
         """Release connections (called by the app's lifespan on shutdown)."""

@@ -11,12 +11,12 @@ from fastmvc.cache.redis_backend import RedisCacheBackend
 from fastmvc.settings import Settings
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from fastmvc.redis import RedisClient
 
 __all__ = ["build_cache"]
 
 
-def build_cache(settings: Settings, redis: Redis | None) -> Cache:
+def build_cache(settings: Settings, redis: RedisClient | None) -> Cache:
     """Return a Redis-backed cache when a client is given, else an in-memory one.
 
     Reads ``cache_namespace``, ``cache_default_ttl_seconds`` and

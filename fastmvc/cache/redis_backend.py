@@ -13,8 +13,8 @@ Redis server for the whole keyspace. Alternatives were weighed:
 ``SCAN`` is O(size of the database) per invalidation, spread over many small
 non-blocking calls, and needs no bookkeeping on the hot read path. Invalidation
 is rare next to reads, so that is the trade this backend makes. Under Redis
-Cluster, ``SCAN`` sees one node only; use a client per node or keep the cache
-on a single primary.
+Cluster ``SCAN`` sees one node only, so the walk runs on every primary in turn;
+``UNLINK`` of what one node returns is split by slot by the cluster client.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastmvc.cache.backend import CacheUnavailableError
+from fastmvc.redis import is_cluster
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from fastmvc.redis import RedisClient
 
 __all__ = ["RedisCacheBackend", "escape_glob"]
 
@@ -61,7 +62,7 @@ class RedisCacheBackend:
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         scan_count: int = DEFAULT_SCAN_COUNT,
@@ -102,12 +103,32 @@ class RedisCacheBackend:
         survive it; that is inherent to invalidating without locks.
         """
         pattern = escape_glob(prefix) + "*"
+        client = self._client
+        if not is_cluster(client):
+            return await self._delete_matching(pattern, None)
+        from redis.asyncio.cluster import RedisCluster
+
+        assert isinstance(client, RedisCluster)
+        # The slot map is loaded lazily; without it there would be no primaries to walk.
+        await self._run(client.initialize())
+        removed = 0
+        for node in client.get_primaries():
+            removed += await self._delete_matching(pattern, node)
+        return removed
+
+    async def _delete_matching(self, pattern: str, node: Any) -> int:
+        """One ``SCAN`` walk (of ``node`` on a cluster), unlinking each batch it returns."""
+        target: dict[str, Any] = {} if node is None else {"target_nodes": node}
         removed = 0
         cursor = 0
         while True:
-            cursor, keys = await self._run(
-                self._client.scan(cursor=cursor, match=pattern, count=self._scan_count)
+            reply = await self._run(
+                self._client.scan(cursor=cursor, match=pattern, count=self._scan_count, **target)
             )
+            position: Any = reply[0]
+            keys = reply[1]
+            # A cluster client answers with a cursor per node it asked.
+            cursor = position[node.name] if node is not None else position
             if keys:
                 removed += await self._run(self._client.unlink(*keys))
             if cursor == 0:

@@ -15,7 +15,7 @@ from fastmvc.ratelimit.rules import RateLimitRule, default_rules, validate_rules
 from fastmvc.settings import Settings
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from fastmvc.redis import RedisClient
 
 __all__ = ["RateLimiter", "build_limiter"]
 
@@ -114,7 +114,7 @@ class RateLimiter:
         )
 
 
-def build_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
+def build_limiter(settings: Settings, redis: RedisClient | None) -> RateLimiter:
     """Build the app's limiter: Redis when a client is given, memory otherwise.
 
     Args:

@@ -15,7 +15,7 @@ from fastmvc.ratelimit.result import RateLimitResult, WindowState
 from fastmvc.ratelimit.rules import RateLimitRule
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from fastmvc.redis import RedisClient
 
 __all__ = ["DEFAULT_PREFIX", "SLIDING_WINDOW_LUA", "RedisRateLimitBackend"]
 
@@ -40,7 +40,7 @@ class RedisRateLimitBackend:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         prefix: str = DEFAULT_PREFIX,
         timeout: float | None = 2.0,

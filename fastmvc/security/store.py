@@ -20,7 +20,7 @@ import anyio
 from fastmvc.errors import ServiceUnavailableError
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from fastmvc.redis import RedisClient
 
 __all__ = ["MemoryTokenStore", "RedisTokenStore", "TokenStore"]
 
@@ -103,7 +103,7 @@ class RedisTokenStore:
     """
 
     def __init__(
-        self, redis: Redis, *, prefix: str = "fastmvc:tok", timeout_seconds: float = 1.0
+        self, redis: RedisClient, *, prefix: str = "fastmvc:tok", timeout_seconds: float = 1.0
     ) -> None:
         self._redis = redis
         self._prefix = prefix

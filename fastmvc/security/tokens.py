@@ -30,7 +30,7 @@ from fastmvc.security.store import MemoryTokenStore, RedisTokenStore, TokenStore
 from fastmvc.settings import Settings
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from fastmvc.redis import RedisClient
 
 __all__ = [
     "REQUIRED_CLAIMS",
@@ -294,7 +294,7 @@ class TokenService:
         return int(time.time()) + self._refresh_seconds + self._leeway
 
 
-def build_token_service(settings: Settings, redis: Redis | None) -> TokenService:
+def build_token_service(settings: Settings, redis: RedisClient | None) -> TokenService:
     """Build the app's token service: Redis denylist when ``redis`` is given, memory otherwise."""
     store: TokenStore
     if redis is None:

@@ -31,8 +31,9 @@ class ThrowawayRedis:
     after ``kill()`` brings the server back on the same port with no data.
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, extra_args: tuple[str, ...] = ()) -> None:
         self.port = port if port is not None else free_port()
+        self._extra_args = extra_args
         # Its own working directory, so a stray dump file never lands in the repo.
         self._dir = tempfile.mkdtemp(prefix="fastmvc-test-redis-")
         self._process: subprocess.Popen[bytes] | None = None
@@ -53,19 +54,21 @@ class ThrowawayRedis:
                 *("--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no", "--daemonize", "no"),
                 *("--dir", self._dir),
+                *self._extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline and self._process.poll() is None:
-            if self._answers_ping():
+            if self.answers_ping():
                 return
             time.sleep(0.05)
         self.stop()
         pytest.fail(f"throwaway redis-server did not start on port {self.port}")
 
-    def _answers_ping(self) -> bool:
+    def answers_ping(self) -> bool:
+        """Whether the server answers an inline ``PING`` right now."""
         # A raw inline PING: no client library, no event loop needed here.
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:

@@ -23,7 +23,14 @@ _PRIVATE_PREFIXES = ("DATABASE_", "REDIS_", "JWT_", "RATE_LIMIT", "LOGIN_RATE", 
 _PRIVATE_NAMES = ("ENVIRONMENT", "DOCS_ENABLED", "CORS_ORIGINS", "FORWARDED_ALLOW_IPS")
 
 
-def wait_until_live(base_url: str, process: subprocess.Popen[AnyStr], log: Path, what: str) -> None:
+def wait_until_live(
+    base_url: str,
+    process: subprocess.Popen[AnyStr],
+    log: Path,
+    what: str,
+    *,
+    timeout: float = LIVE_TIMEOUT_SECONDS,
+) -> None:
     """Return once ``GET {base_url}/health/live`` answers 200; fail the test otherwise.
 
     Args:
@@ -31,8 +38,9 @@ def wait_until_live(base_url: str, process: subprocess.Popen[AnyStr], log: Path,
         process: The server process; if it exits, its log is the failure message.
         log: The file the server writes its output to.
         what: The server's name in failure messages, e.g. ``"uvicorn"``.
+        timeout: Seconds to wait; several workers booting on a busy machine need more.
     """
-    deadline = time.monotonic() + LIVE_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = log.read_text(errors="replace")
@@ -43,7 +51,7 @@ def wait_until_live(base_url: str, process: subprocess.Popen[AnyStr], log: Path,
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"{what} did not answer /health/live within {LIVE_TIMEOUT_SECONDS} s")
+    pytest.fail(f"{what} did not answer /health/live within {timeout} s")
 
 
 def cli_env(**settings: str) -> dict[str, str]:
