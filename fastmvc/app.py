@@ -50,6 +50,7 @@ def create_runtime(settings: Settings) -> Runtime:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
             echo=settings.database_echo,
+            read_urls=settings.database_read_urls,
         ),
         redis=redis,
         limiter=build_limiter(settings, redis),
@@ -96,7 +97,7 @@ def _health_router() -> APIRouter:
     @router.get(
         "/ready",
         response_model=HealthEnvelope,
-        summary="The database and Redis answer",
+        summary="The database and Redis answer; each read replica is reported",
         responses={503: {"model": ErrorEnvelope, "description": "A dependency is down"}},
     )
     async def ready(request: Request) -> Response:
@@ -108,6 +109,10 @@ def _health_router() -> APIRouter:
         except Exception:  # any driver error means "not ready"
             logger.warning("readiness: database unreachable", exc_info=True)
             raise ServiceUnavailableError("Database unavailable") from None
+        if runtime.database.replicas is not None:
+            # A replica that is down does not make the app unready: its reads
+            # go to the primary. It is reported, by name, for the operator.
+            checks.update(await runtime.database.replicas.states())
         if runtime.redis is not None:
             try:
                 await runtime.redis.ping()

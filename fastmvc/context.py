@@ -55,6 +55,8 @@ class RequestContext:
     request_id: str = field(default_factory=new_request_id)
     user_id: str | None = None
     client_ip: str | None = None
+    reads_from_primary: bool = False
+    """Set once the request opens a unit of work: its later reads skip the replicas."""
 
 
 _context_var: ContextVar[RequestContext | None] = ContextVar("fastmvc_request", default=None)

@@ -12,10 +12,12 @@ from fastmvc.settings import Settings
 from fastmvc.state import Runtime, get_runtime
 
 __all__ = [
+    "PrimaryReadSessionDep",
     "ReadSessionDep",
     "RuntimeDep",
     "SessionDep",
     "SettingsDep",
+    "get_primary_read_session",
     "get_read_session",
     "get_session",
     "get_settings_dep",
@@ -34,8 +36,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Yield a session for read-only handlers (autocommit on PostgreSQL: one round trip a query)."""
+    """Yield a session for read-only handlers (autocommit on PostgreSQL: one round trip a query).
+
+    With ``DATABASE_READ_URLS`` set it reads from a replica, which may lag the primary.
+    """
     async with get_runtime(request).database.read_session() as session:
+        yield session
+
+
+async def get_primary_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Like :func:`get_read_session`, but always on the primary: for reads that must be current."""
+    async with get_runtime(request).database.read_session(primary=True) as session:
         yield session
 
 
@@ -46,5 +57,6 @@ def get_settings_dep(request: Request) -> Settings:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+PrimaryReadSessionDep = Annotated[AsyncSession, Depends(get_primary_read_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

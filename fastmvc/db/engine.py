@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fastmvc.db.base import Base
+from fastmvc.db.replicas import ReadReplicas, pin_reads_to_primary, reads_pinned_to_primary
 
 __all__ = ["Database"]
 
@@ -48,6 +49,8 @@ class Database:
         pool_size: Connections kept open per process (PostgreSQL).
         max_overflow: Extra connections allowed under bursts (PostgreSQL).
         echo: Log every statement.
+        read_urls: Streaming replicas of ``url`` for read sessions, round-robin
+            (PostgreSQL only; see :mod:`fastmvc.db.replicas`).
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 10,
         echo: bool = False,
+        read_urls: Sequence[str] = (),
     ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -90,6 +94,14 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.read_sessionmaker = async_sessionmaker(read_engine, expire_on_commit=False)
+        if read_urls and self.is_sqlite:
+            raise ValueError("read replicas (DATABASE_READ_URLS) need a PostgreSQL primary")
+        # Built with the primary's engine options, so pool size and timeouts match.
+        self.replicas: ReadReplicas | None = (
+            ReadReplicas(read_urls, engine_options=options, capacity=pool_size + max_overflow)
+            if read_urls
+            else None
+        )
 
     @property
     def dialect_name(self) -> str:
@@ -112,17 +124,28 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: commit when the block succeeds, roll back on any exception."""
+        """One transaction: commit when the block succeeds, roll back on any exception.
+
+        Within a request, read sessions opened after this one go to the primary.
+        """
+        pin_reads_to_primary()
         async with self.turn(), self.sessionmaker() as session, session.begin():
             yield session
 
     @asynccontextmanager
-    async def read_session(self) -> AsyncIterator[AsyncSession]:
+    async def read_session(self, *, primary: bool = False) -> AsyncIterator[AsyncSession]:
         """A session for reads only: no transaction around its statements on PostgreSQL.
 
         Use it where every statement is a read; anything that writes belongs in
-        :meth:`unit_of_work`.
+        :meth:`unit_of_work`. With replicas configured it reads from one of
+        them, which may lag the primary, unless ``primary`` is true or the
+        request has already opened a unit of work.
         """
+        if self.replicas is not None and not primary and not reads_pinned_to_primary():
+            async with self.replicas.session() as replica_session:
+                if replica_session is not None:
+                    yield replica_session
+                    return
         async with self.turn(), self.read_sessionmaker() as session:
             yield session
 
@@ -144,5 +167,7 @@ class Database:
             await connection.run_sync(target.drop_all)
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, the replicas' too."""
+        if self.replicas is not None:
+            await self.replicas.dispose()
         await self.engine.dispose()

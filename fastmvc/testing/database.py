@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fastmvc.db.engine import Database
-from fastmvc.dependencies import get_read_session, get_session
+from fastmvc.dependencies import get_primary_read_session, get_read_session, get_session
 
 __all__ = [
     "bind_app_to_connection",
@@ -119,3 +119,4 @@ def bind_app_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
 
     app.dependency_overrides[get_session] = session_in_test_transaction
     app.dependency_overrides[get_read_session] = session_in_test_transaction
+    app.dependency_overrides[get_primary_read_session] = session_in_test_transaction

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.postgres_replica import ReplicatedPostgres, replicated_postgres
 from tests.support.redis_cluster import ThrowawayCluster, throwaway_redis_cluster
 
 
@@ -18,3 +19,10 @@ def redis_cluster() -> Iterator[ThrowawayCluster]:
     """A three-primary Redis Cluster on loopback ports."""
     with throwaway_redis_cluster() as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Iterator[ReplicatedPostgres]:
+    """A PostgreSQL primary of the tests' own and a streaming replica made by pg_basebackup -R."""
+    with replicated_postgres() as pair:
+        yield pair
