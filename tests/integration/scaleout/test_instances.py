@@ -1,0 +1,142 @@
+"""Two ``fastmvc run`` instances of one generated project, sharing PostgreSQL and Redis.
+
+They must behave as one app: the rate limit is exact across both, and a
+logout on one is refused on the other at the next request.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from fastmvc.testing import temporary_postgres_database
+from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst, served
+from tests.services import require
+from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+LIMIT = 30
+REQUESTS = 120
+LOCAL_LIMITER_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
+
+
+def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fastmvc_cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[ThrowawayRedis]:
+    with throwaway_redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    async with temporary_postgres_database(require("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def instances(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_server: ThrowawayRedis
+) -> Iterator[list[str]]:
+    """One generated project, migrated once, served by two processes on two ports."""
+    root = tmp_path_factory.mktemp("instances")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env |= {
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "RATE_LIMIT_PER_MINUTE": str(LIMIT),
+        "RATE_LIMIT_FAIL_OPEN": "false",
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "1024",
+    }
+    _cli(["new", "shop", "--no-git", "--output-dir", str(root)], root, env)
+    shop = root / "shop"
+    _cli(["add", "entity", "Product", "name:str", "price:decimal"], shop, env)
+    _cli(["migrate", "upgrade"], shop, env)
+    command = [sys.executable, "-m", "fastmvc_cli", "run", "--no-reload", "--port", "{port}"]
+    with ExitStack() as stack:
+        urls = [
+            stack.enter_context(
+                served(command, cwd=shop, env=env, log=root / f"server-{name}.log", what=name)
+            )
+            for name in ("instance-a", "instance-b")
+        ]
+        yield urls
+
+
+@pytest.fixture
+async def fresh_limits(redis_server: ThrowawayRedis) -> AsyncIterator[None]:
+    """Each test starts with no hits recorded for 127.0.0.1, and leaves none."""
+    client = Redis.from_url(redis_server.url)
+    try:
+        await client.delete(*LOCAL_LIMITER_KEYS)
+        yield
+        await client.delete(*LOCAL_LIMITER_KEYS)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.usefixtures("fresh_limits")
+async def test_the_limit_is_exact_across_instances(instances: list[str]) -> None:
+    responses = await burst(instances, REQUESTS)
+    # Each instance answered half the burst, more than the limit: with a
+    # window per instance, 2 x LIMIT would have passed.
+    for url in instances:
+        assert sum(str(r.request.url).startswith(url) for r in responses) == REQUESTS // 2
+    assert REQUESTS // 2 > LIMIT
+    assert_exact_limit(responses, LIMIT)
+
+
+@pytest.mark.usefixtures("fresh_limits")
+async def test_logout_on_one_instance_is_refused_on_the_other(instances: list[str]) -> None:
+    first, second = instances
+    user = {"email": "grace@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        registered = await http.post(f"{first}/auth/register", json=user)
+        assert registered.status_code == 201, registered.text
+        login = await http.post(f"{second}/auth/login", json=user)
+        assert login.status_code == 200, login.text
+        tokens = login.json()["data"]
+        auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+        for url in instances:
+            assert (await http.get(f"{url}/users/me", headers=auth)).status_code == 200
+
+        created = await http.post(
+            f"{first}/products", json={"name": "Lamp", "price": "12.50"}, headers=auth
+        )
+        assert created.status_code == 201, created.text
+        product_id = created.json()["data"]["id"]
+        seen = await http.get(f"{second}/products/{product_id}", headers=auth)
+        assert seen.json()["data"]["name"] == "Lamp"
+
+        assert (await http.post(f"{second}/auth/logout", headers=auth)).status_code == 200
+        for url in instances:
+            refused = await http.get(f"{url}/users/me", headers=auth)
+            assert refused.status_code == 401
+            assert refused.headers["WWW-Authenticate"] == "Bearer"
+        reuse = await http.post(
+            f"{first}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert reuse.status_code == 401
