@@ -4,7 +4,8 @@ Suites, one after the other so they never share the two cores:
 
 1. ``benchmarks/crud`` — data-path speed against hand-written and library peers;
 2. ``benchmarks/middleware`` — the default middleware stack against bare FastAPI;
-3. ``benchmarks/ratelimit`` — the limiter against other limiter libraries.
+3. ``benchmarks/ratelimit`` — the limiter against other limiter libraries;
+4. ``benchmarks/replicas`` — GET by id on a streaming replica against the primary.
 
 A suite whose script is missing is reported as skipped; one that fails is
 reported with its error, and the others still run.
@@ -108,6 +109,34 @@ def ratelimit_suite() -> list[str]:
     return [*lines, "```", (out.strip() or err.strip())[-6000:], "```"]
 
 
+def replicas_suite(duration: float) -> list[str]:
+    """GET by id through a read replica against the primary, as Markdown."""
+    command = [sys.executable, "-m", "benchmarks.replicas", "--duration", f"{duration:g}"]
+    code, out, err = _script(command, timeout=600)
+    lines = [f"Command: `python {' '.join(command[1:])}`", ""]
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return [*lines, f"Failed (exit {code}):", "", "```", (out + err)[-3000:], "```"]
+    lines += [
+        f"A primary and a `pg_basebackup -R` streaming replica of the suite's own, "
+        f"{data['rows']:,} products, wrk with {data['connections']} connections on random ids, "
+        "one FastMVC process (pool of 10) at a time. The last column is the replica's own "
+        "`xact_commit` growth during the run: where the reads really went.",
+        "",
+        "| GET /products/{id} read from | req/s | p50 ms | p99 ms | non-2xx "
+        "| replica transactions |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in ("primary", "replica"):
+        row = data[name]
+        lines.append(
+            f"| {name} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} "
+            f"| {row['p99_ms']:.2f} | {row['non_2xx']} | {row['replica_transactions']:,} |"
+        )
+    return lines
+
+
 def crud_section(results: dict[str, Any]) -> list[str]:
     """The CRUD commands, tables and targets."""
     options = results["options"]
@@ -156,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     middleware = middleware_suite(args.duration)
     print("ratelimit suite…", file=sys.stderr, flush=True)
     ratelimit = ratelimit_suite()
+    print("replicas suite…", file=sys.stderr, flush=True)
+    replicas = replicas_suite(args.duration)
     elapsed = time.monotonic() - started
 
     postgres = crud["postgres_version"] or asyncio.run(server_version(options.dsn))
@@ -178,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         "## Rate limiter (`benchmarks/ratelimit`)",
         "",
         *ratelimit,
+        "",
+        "## Read replicas (`benchmarks/replicas`)",
+        "",
+        *replicas,
         "",
     ]
     args.output.write_text("\n".join(lines))

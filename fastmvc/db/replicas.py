@@ -8,9 +8,10 @@ the primary too, so a client never misses its own write within a request.
 A replica that cannot give a connection is skipped with a warning, its read
 goes to the next replica or to the primary, and it is left alone for
 ``retry_after`` seconds before it is tried again. Before a read session is
-handed out, a connection of the replica's pool is checked out and pinged
-(one round trip), so a replica that went away costs a fallback, not a 5xx.
-A replica that fails in the middle of a read gives that request a 503.
+handed out, a connection of the replica's pool is checked out, and pinged
+unless it was in use a moment ago, so a replica that went away costs a
+fallback, not a 5xx. A replica that fails in the middle of a read, or within
+``FRESH_FOR_SECONDS`` of a connection's last use, gives that request a 503.
 
 Replicas lag: a row committed on the primary shows up on a replica once the
 replica has replayed that part of the WAL, usually within milliseconds and
@@ -70,16 +71,15 @@ def reads_pinned_to_primary() -> bool:
 
 
 class _CheckoutGuard:
-    """A pool ``checkout`` hook: hand out only connections that answered a moment ago.
+    """Pool hooks: hand out only connections that answered a moment ago.
 
     A stopped replica closes its sockets, but the client learns it only when
-    it next reads one; a query sent on such a connection fails. So a
-    connection is pinged at checkout unless it answered within ``fresh_for``
-    seconds. The read session's own probe checks out first and pings, and the
-    pool is last-in first-out, so the session's statements normally get that
-    same connection back without a second ping: one round trip per read
-    session, which is what lets a replica that went away cost a fallback to
-    the primary instead of a 5xx.
+    it next reads one, and a query sent on such a connection fails. So a
+    connection is pinged at checkout unless it was in use less than
+    ``fresh_for`` seconds ago. Under load connections come back and go out
+    again within milliseconds and are never pinged; an idle one costs one
+    round trip, which is what lets a replica that went away cost a fallback
+    to the primary instead of a 5xx.
     """
 
     def __init__(self, dialect: Any, fresh_for: float) -> None:
@@ -100,6 +100,11 @@ class _CheckoutGuard:
             raise DisconnectionError("the replica did not answer a ping") from exc
         record.info[_ANSWERED_AT] = now
 
+    def checkin(self, dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        """Remember when a connection came back in working order (``None`` once invalidated)."""
+        if dbapi_connection is not None:
+            record.info[_ANSWERED_AT] = time.monotonic()
+
 
 class Replica:
     """One streaming replica: its engine (reads in autocommit), sessions and state."""
@@ -113,6 +118,7 @@ class Replica:
         engine = create_async_engine(url, **{**options, "pool_use_lifo": True})
         guard = _CheckoutGuard(engine.dialect, FRESH_FOR_SECONDS)
         event.listen(engine.sync_engine.pool, "checkout", guard)
+        event.listen(engine.sync_engine.pool, "checkin", guard.checkin)
         # The same shape as the primary's read engine, so the driver-level
         # fast path of Repository.get runs here too.
         self.engine: AsyncEngine = engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -5,6 +5,8 @@ directory); the replica is made from it with ``pg_basebackup -R``, so it
 streams the primary's WAL exactly as a production standby does. Neither
 touches the shared server on 5432. PostgreSQL refuses to run as root, so
 when the tests run as root the server commands run as the ``postgres`` user.
+
+Free of pytest, so ``make bench`` builds its replica with it too.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from tests.support.availability import unavailable
 from tests.support.net import free_port
 
 COMMAND_TIMEOUT_SECONDS = 120
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server programs (or a user to run them as) are missing."""
 
 
 def _bindir() -> Path:
@@ -34,7 +37,9 @@ def _bindir() -> Path:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     if initdb is None:
-        unavailable("PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are not installed")
+        raise PostgresUnavailable(
+            "PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are not installed"
+        )
     return Path(initdb).parent
 
 
@@ -63,7 +68,7 @@ class PostgresNode:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def run(self, program: str, *args: str) -> None:
-        """Run one of the server's programs as the server's user; fail the test on an error."""
+        """Run one of the server's programs as the server's user; raise on an error."""
         done = subprocess.run(
             [*self._run_as, str(self.bindir / program), *args],
             capture_output=True,
@@ -72,7 +77,7 @@ class PostgresNode:
             check=False,
         )
         if done.returncode != 0:
-            pytest.fail(f"{program} {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+            raise RuntimeError(f"{program} {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
@@ -98,7 +103,9 @@ class ReplicatedPostgres:
             try:
                 pwd.getpwnam("postgres")
             except KeyError:
-                unavailable("running as root needs a 'postgres' user to run PostgreSQL as")
+                raise PostgresUnavailable(
+                    "running as root needs a 'postgres' user to run PostgreSQL as"
+                ) from None
             run_as = ["runuser", "-u", "postgres", "--"]
         else:
             run_as = []

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.postgres_replica import ReplicatedPostgres, replicated_postgres
+from tests.support.availability import unavailable
+from tests.support.postgres_replica import PostgresUnavailable, ReplicatedPostgres
 from tests.support.redis_cluster import ThrowawayCluster, throwaway_redis_cluster
 
 
@@ -24,5 +25,12 @@ def redis_cluster() -> Iterator[ThrowawayCluster]:
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[ReplicatedPostgres]:
     """A PostgreSQL primary of the tests' own and a streaming replica made by pg_basebackup -R."""
-    with replicated_postgres() as pair:
+    try:
+        pair = ReplicatedPostgres()  # finds the server programs and their user
+    except PostgresUnavailable as exc:
+        unavailable(str(exc))
+    try:
+        pair.start()
         yield pair
+    finally:
+        pair.stop()
