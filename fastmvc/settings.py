@@ -201,7 +201,7 @@ class Settings(BaseSettings):
             problems.append(problem)
         if not self.uses_redis:
             problems.append(
-                "REDIS_URL (or REDIS_CLUSTER_NODES) is required in production: in-memory "
+                "REDIS_URL is required in production (or REDIS_CLUSTER_NODES): in-memory "
                 "limiter, cache and token denylist are per process"
             )
         if problems:
