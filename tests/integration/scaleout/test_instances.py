@@ -1,7 +1,8 @@
 """Two ``fastmvc run`` instances of one generated project, sharing PostgreSQL and Redis.
 
-They must behave as one app: the rate limit is exact across both, and a
-logout on one is refused on the other at the next request.
+They must behave as one app: the rate limit is exact across both, a logout
+on one is refused on the other at the next request, and a cache entry
+invalidated by one is gone for the other.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from fastmvc.app import create_runtime
+from fastmvc.settings import Settings
 from fastmvc.testing import temporary_postgres_database
 from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst, served
 from tests.services import require
@@ -140,3 +143,38 @@ async def test_logout_on_one_instance_is_refused_on_the_other(instances: list[st
             f"{first}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
         )
         assert reuse.status_code == 401
+
+
+async def test_cache_invalidation_on_one_instance_reaches_the_other(
+    redis_server: ThrowawayRedis, tmp_path: Path
+) -> None:
+    settings = Settings(
+        environment="test",
+        redis_url=redis_server.url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        cache_namespace="test:instances:",
+    )
+    # Two runtimes, each with its own Redis client: two instances' worth.
+    first, second = create_runtime(settings), create_runtime(settings)
+    try:
+        calls = 0
+
+        async def load(product_id: int) -> dict[str, int]:
+            nonlocal calls
+            calls += 1
+            return {"id": product_id, "version": calls}
+
+        for runtime in (first, second):
+            for product_id in (1, 2):
+                await runtime.cache.get_or_set(
+                    f"product:{product_id}", lambda product_id=product_id: load(product_id)
+                )
+        assert calls == 2  # the second instance read what the first stored
+
+        assert await second.cache.delete_prefix("product:") == 2
+        refreshed = await first.cache.get_or_set("product:1", lambda: load(1))
+        assert refreshed == {"id": 1, "version": 3}
+        assert await first.cache.clear() == 1
+    finally:
+        await first.aclose()
+        await second.aclose()
