@@ -6,6 +6,11 @@
 -- ARGV[1 + 2i]       limit of KEYS[i]
 -- ARGV[2 + 2i]       window of KEYS[i] in microseconds
 --
+-- The hit id is the member of every set, so the call is idempotent: when the
+-- client retries it after a lost reply (a socket timeout under load), the
+-- retry finds its own first attempt and answers "allowed" again instead of
+-- counting the hit twice.
+--
 -- Returns {allowed, then for each window: count, reset, retry}, where count is
 -- the number of hits in the window after this call, reset the µs until its
 -- oldest hit leaves, and retry the µs until a refusing window has room (-1
@@ -15,6 +20,8 @@
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local member = ARGV[1]
+local replayed = redis.call('ZSCORE', KEYS[1], member) ~= false
 local counts = {}
 local allowed = 1
 
@@ -23,21 +30,18 @@ for i = 1, #KEYS do
     local window = tonumber(ARGV[2 + 2 * i])
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
     counts[i] = redis.call('ZCARD', KEYS[i])
-    if counts[i] >= limit then
+    if counts[i] >= limit and not replayed then
         allowed = 0
     end
 end
 
--- Built from TIME's strings: a Lua number this large would print in
--- scientific notation and lose digits.
-local member = string.format('%s.%06d', time[1], tonumber(time[2])) .. '-' .. ARGV[1]
 local reply = {allowed}
 
 for i = 1, #KEYS do
     local limit = tonumber(ARGV[1 + 2 * i])
     local window = tonumber(ARGV[2 + 2 * i])
     local count = counts[i]
-    if allowed == 1 then
+    if allowed == 1 and not replayed then
         redis.call('ZADD', KEYS[i], now, member)
         count = count + 1
     end
