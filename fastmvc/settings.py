@@ -225,6 +225,11 @@ class Settings(BaseSettings):
         return self.jwt_secret_key.get_secret_value() == process_secret()
 
     @property
+    def uses_redis(self) -> bool:
+        """Whether Redis (one server or a cluster) backs the limiter, cache and denylist."""
+        return bool(self.redis_url or self.redis_cluster_nodes)
+
+    @property
     def is_sqlite(self) -> bool:
         """Whether the configured database is the embedded SQLite."""
         return self.database_url.startswith("sqlite")
