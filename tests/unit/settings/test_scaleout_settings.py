@@ -9,7 +9,7 @@ from fastmvc.db import Database
 from fastmvc.redis import create_redis, is_cluster
 from fastmvc.settings import Settings
 
-STRONG_SECRET = "k" * 16 + "Q7vN2pX9rT4mW8zL"
+STRONG_SECRET = "Q7vN2pX9rT4mW8zLk3jH6gF5dS1aP0oIuY2tR"
 
 
 @pytest.fixture(autouse=True)
