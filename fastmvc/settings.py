@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # 2,644 req/s and p99 15 ms with requests queueing for the pool instead).
     database_max_overflow: int = Field(default=0, ge=0)
     database_echo: bool = False
+    # Past any of these a request gets 503 rather than waiting (seconds).
+    database_connect_timeout: float = Field(default=5.0, gt=0)
+    database_statement_timeout: float = Field(default=30.0, gt=0)
+    database_pool_timeout: float = Field(default=10.0, gt=0)
 
     # redis
     redis_url: str | None = None
