@@ -10,6 +10,7 @@ finds which file it came from, so the CLI can say so before the traceback.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -38,13 +39,25 @@ def load_migrations(config: Config) -> None:
     """
     from alembic.script import ScriptDirectory
 
-    try:
-        script = ScriptDirectory.from_config(config)
-        for _revision in script.walk_revisions():
-            pass
-        script.get_heads()
-    except Exception as exc:  # any failure here is a broken migration file
-        raise UserError(f"cannot load the migrations: {_describe(exc)}") from exc
+    with warnings.catch_warnings(record=True) as caught:
+        # Alembic only warns about a down_revision that names no revision,
+        # then fails later with a bare KeyError; its warning says it best.
+        warnings.simplefilter("always")
+        try:
+            script = ScriptDirectory.from_config(config)
+            for _revision in script.walk_revisions():
+                pass
+            script.get_heads()
+        except Exception as exc:  # any failure here is a broken migration file
+            problem = _describe(exc)
+            for warning in caught:
+                if "is not present" in str(warning.message):
+                    problem = str(warning.message).splitlines()[0]
+            raise UserError(f"cannot load the migrations: {problem}") from exc
+    for warning in caught:
+        if "is not present" in str(warning.message):
+            message = str(warning.message).splitlines()[0]
+            raise UserError(f"cannot load the migrations: {message}")
 
 
 def failing_revision(config: Config, exc: BaseException) -> str | None:
