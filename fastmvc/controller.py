@@ -36,6 +36,7 @@ from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from fastmvc.responses import EnvelopeTemplate, envelope_response
 from fastmvc.service import CRUDService
+from fastmvc.typemap import JSON_SAFE_RANGE
 
 __all__ = [
     "CRUDController",
@@ -53,7 +54,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _ROUTE_ATTR = "__fastmvc_route__"
 RESERVED_QUERY = frozenset({"limit", "cursor", "offset", "sort", "with_total"})
-MAX_ID = 2**63 - 1
+MAX_ID = JSON_SAFE_RANGE[1]  # ids past 2**53 would be rounded by JSON clients
 
 ERROR_RESPONSES = error_responses(400, 401, 404, 409, 413, 422, 429, 500, 503)
 """Statuses any controller route may send (the CRUD routes declare their own, narrower)."""
@@ -220,7 +221,8 @@ class CRUDController(Controller):
     @classmethod
     def router_responses(cls) -> dict[int | str, dict[str, Any]]:
         """What any CRUD route may answer; each route adds its own (404, 409…)."""
-        common = (413, 422, 429, 500, 503)
+        # 400: a body that is not JSON at all (FastAPI cannot even parse it).
+        common = (400, 413, 422, 429, 500, 503)
         return error_responses(*common) if cls.public else error_responses(401, *common)
 
     @classmethod

@@ -38,7 +38,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from fastmvc.typemap import INT32_RANGE, INT64_RANGE
+from fastmvc.typemap import INT32_RANGE, INT64_RANGE, JSON_SAFE_RANGE
 
 __all__ = [
     "INT32_MAX",
@@ -73,10 +73,21 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 """PostgreSQL text cannot hold NUL; the schema says so, so clients never send one."""
 
 
+def _json_integer(value: Any) -> Any:
+    # JSON Schema counts 862.0 as an integer; a string or a boolean is not one.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
 def integer(low: int, high: int, *, strict: bool = True) -> Any:
     """An integer column holding ``low`` to ``high``."""
     if strict:
-        return Annotated[int, Strict(), Field(ge=low, le=high)]
+        return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
     return Annotated[int, Field(ge=low, le=high)]
 
 
@@ -225,8 +236,11 @@ def _finite_json(value: Any) -> Any:
 Int32 = integer(INT32_MIN, INT32_MAX)
 """An ``INTEGER`` column: 32 bits on PostgreSQL (SQLite is held to the same range)."""
 
-Int64 = integer(INT64_MIN, INT64_MAX)
-"""A ``BIGINT`` column (and every foreign key to a FastMVC primary key)."""
+Int64 = integer(*JSON_SAFE_RANGE)
+"""A ``BIGINT`` column (and every foreign key to a FastMVC primary key).
+
+In JSON it stops at ±(2**53 - 1): past that a JSON reader rounds the number
+(see :data:`fastmvc.typemap.JSON_SAFE_RANGE`)."""
 
 FiniteFloat = finite_float()
 """A ``FLOAT`` column: a JSON number, never NaN or Infinity."""
@@ -252,7 +266,7 @@ JSONUUID = uuid_value()
 AnyJSON = Annotated[JsonValue, AfterValidator(_finite_json)]
 """The ``json`` field type: any JSON value (object, array, string, number, boolean or null)."""
 
-Version = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
+Version = integer(1, INT32_MAX)
 """The optimistic-locking ``version`` a client sends back."""
 
 StrictBool = Annotated[bool, Strict()]

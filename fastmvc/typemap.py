@@ -22,6 +22,7 @@ __all__ = [
     "FIELD_KINDS",
     "INT32_RANGE",
     "INT64_RANGE",
+    "JSON_SAFE_RANGE",
     "ORDER_OPERATORS",
     "TEXT_OPERATORS",
     "ColumnKind",
@@ -34,6 +35,10 @@ TEXT_OPERATORS = ORDER_OPERATORS | {"like", "ilike"}
 INT32_RANGE = (-(2**31), 2**31 - 1)
 INT64_RANGE = (-(2**63), 2**63 - 1)
 INT16_RANGE = (-(2**15), 2**15 - 1)
+JSON_SAFE_RANGE = (-(2**53 - 1), 2**53 - 1)
+"""The integers every JSON reader holds exactly (JavaScript, and validators that read
+numbers as doubles). A BIGINT column holds more, but past 2**53 a JSON client would
+silently round it, so request DTOs stop there; Python code may use the full 64 bits."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from fastmvc.dto import DTO, OutDTO
+from fastmvc.fields import NO_NUL_PATTERN
 from fastmvc.security.emails import MAX_EMAIL_LENGTH, canonical_email, normalize_email
 
 __all__ = [
@@ -25,13 +26,27 @@ MAX_PASSWORD = 1024
 
 
 # Spaces in a password are part of it; the DTO base would strip them.
-Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD)]
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD, pattern=NO_NUL_PATTERN),
+]
+
+# The shape OpenAPI publishes, checked on the address as sent (before the
+# canonical spelling of fastmvc.security.emails): one "@", no spaces or control
+# characters, a dot in the domain. The character class is spelled out so that
+# OpenAPI (ECMA regex), pydantic (Rust) and Python agree on it exactly.
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$"
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN),
+    Field(examples=["ada@example.com"]),
+]
 
 
 class RegisterIn(DTO):
     """``POST /auth/register``."""
 
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
+    email: Email
     password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
 
     _email = field_validator("email")(normalize_email)
@@ -44,7 +59,7 @@ class LoginIn(DTO):
     any wrong password, not a 422 that tells the policy apart.
     """
 
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
+    email: Email
     password: Password
 
     _email = field_validator("email")(canonical_email)
@@ -53,7 +68,7 @@ class LoginIn(DTO):
 class RefreshIn(DTO):
     """``POST /auth/refresh``."""
 
-    refresh_token: str = Field(min_length=1, max_length=8192)
+    refresh_token: str = Field(min_length=1, max_length=8192, pattern=NO_NUL_PATTERN)
 
 
 class UserOut(OutDTO):

@@ -86,7 +86,10 @@ def dto_type(column_type: TypeEngine[Any], *, strict: bool = True) -> Any:
     if kind in (typemap.STR, typemap.TEXT):
         return fields.string(getattr(base, "length", None), strict=strict)
     if kind.int_range is not None:
-        return fields.integer(*kind.int_range, strict=strict)
+        low, high = kind.int_range
+        if strict:  # JSON: no wider than what every JSON reader holds exactly
+            low, high = max(low, typemap.JSON_SAFE_RANGE[0]), min(high, typemap.JSON_SAFE_RANGE[1])
+        return fields.integer(low, high, strict=strict)
     if kind is typemap.FLOAT:
         return fields.finite_float(strict=strict)
     if kind is typemap.DATETIME:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     or_,
     select,
     true,
@@ -414,7 +415,9 @@ class Repository(Generic[ModelT]):
                 dialect = self.session.get_bind().dialect
                 if not isinstance(column_type.dialect_impl(dialect), postgresql.JSONB):
                     return None
-            terms.append(getattr(self.model, key).is_distinct_from(value))
+            # Bound with the column's own type: a JSON column compared with a
+            # plain 0 would otherwise bind an integer (jsonb = integer).
+            terms.append(getattr(self.model, key).is_distinct_from(literal(value, column_type)))
         return or_(*terms)
 
     async def _unchanged(self, id: Any, expected_version: int | None) -> ModelT | None:

@@ -77,7 +77,13 @@ async def test_a_naive_datetime_is_422_on_create_and_update(client: httpx.AsyncC
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("big", 2**63), ("big", -(2**63) - 1), ("count", 2**31), ("count", -(2**31) - 1)],
+    [
+        ("big", 2**63),
+        ("big", -(2**63) - 1),
+        ("big", 2**53),
+        ("count", 2**31),
+        ("count", -(2**31) - 1),
+    ],
 )
 async def test_integers_past_the_column_are_422(
     client: httpx.AsyncClient, field: str, value: int
@@ -91,9 +97,9 @@ async def test_integers_past_the_column_are_422(
 
 
 async def test_integers_at_the_edge_of_the_column_are_stored(client: httpx.AsyncClient) -> None:
-    row = await create(client, big=2**63 - 1, count=-(2**31))
+    row = await create(client, big=2**53 - 1, count=-(2**31))
     got = (await client.get(f"/samples/{row['id']}")).json()["data"]
-    assert (got["big"], got["count"]) == (2**63 - 1, -(2**31))
+    assert (got["big"], got["count"]) == (2**53 - 1, -(2**31))
 
 
 async def test_a_huge_version_is_422_not_409(client: httpx.AsyncClient) -> None:
@@ -222,6 +228,16 @@ async def test_an_empty_patch_changes_nothing(client: httpx.AsyncClient) -> None
     same = await client.patch(f"/samples/{row['id']}", json={"label": row["label"]})
     assert same.json()["data"]["version"] == row["version"]
     assert (await client.get(f"/samples/{row['id']}")).json()["data"] == row
+
+
+@pytest.mark.parametrize("tags", [0, "x", [1], {"a": 1}, None, True])
+async def test_patching_json_to_any_value_works(client: httpx.AsyncClient, tags: Any) -> None:
+    row = await create(client)
+    response = await client.patch(f"/samples/{row['id']}", json={"tags": tags})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["tags"] == tags
+    again = await client.patch(f"/samples/{row['id']}", json={"tags": tags})
+    assert again.json()["data"]["version"] == response.json()["data"]["version"]
 
 
 async def test_an_empty_patch_with_a_stale_version_is_409(client: httpx.AsyncClient) -> None:
