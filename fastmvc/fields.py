@@ -218,9 +218,16 @@ def uuid_value(*, strict: bool = True) -> Any:
     return Annotated[UUID, BeforeValidator(_gate(UUID, _UUID, example))]
 
 
+_JSON_FLOAT_LIMIT = float(2**53)
+
+
 def _finite_json(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("JSON numbers must be finite")
+    if isinstance(value, float) and abs(value) >= _JSON_FLOAT_LIMIT:
+        # JSONB keeps the decimal text exactly ("1e308" as 10**308), which is
+        # not the double a client sent; below 2**53 both agree.
+        raise ValueError("JSON numbers with a fraction or exponent must be below 2**53")
     if isinstance(value, dict):
         for key, item in value.items():
             _finite_json(key)
