@@ -32,10 +32,13 @@ Password = Annotated[
 ]
 
 # The shape OpenAPI publishes, checked on the address as sent (before the
-# canonical spelling of fastmvc.security.emails): one "@", no spaces or control
-# characters, a dot in the domain. The character class is spelled out so that
-# OpenAPI (ECMA regex), pydantic (Rust) and Python agree on it exactly.
-EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$"
+# canonical spelling of fastmvc.security.emails, which strips surrounding
+# spaces): one "@", no spaces or control characters inside, a dot in the
+# domain. The classes are spelled out so that OpenAPI (ECMA regex), pydantic
+# (Rust) and Python agree on them exactly.
+_SPACE = r"[\x09-\x0d\x1c-\x20]*"  # what str.strip() removes, in ASCII
+_PART = r"[^@\x00-\x20\x7f]+"
+EMAIL_PATTERN = rf"^{_SPACE}{_PART}@{_PART}\.{_PART}{_SPACE}$"
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=False, max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN),
