@@ -19,10 +19,11 @@ from starlette.responses import Response
 
 from fastmvc.controller import envelope
 from fastmvc.db.engine import Database
-from fastmvc.dto import Envelope, ErrorEnvelope
+from fastmvc.dto import Envelope
 from fastmvc.errors import ServiceUnavailableError
 from fastmvc.handlers import install_exception_handlers
 from fastmvc.logging import configure_logging
+from fastmvc.openapi import error_responses
 from fastmvc.redis import create_redis
 from fastmvc.settings import Settings, get_settings
 from fastmvc.state import Runtime, get_runtime
@@ -51,6 +52,9 @@ def create_runtime(settings: Settings) -> Runtime:
             max_overflow=settings.database_max_overflow,
             echo=settings.database_echo,
             read_urls=settings.database_read_urls,
+            connect_timeout=settings.database_connect_timeout,
+            statement_timeout=settings.database_statement_timeout,
+            pool_timeout=settings.database_pool_timeout,
         ),
         redis=redis,
         limiter=build_limiter(settings, redis),
@@ -86,7 +90,9 @@ def _warn_about_risky_settings(settings: Settings) -> None:
 
 
 def _health_router() -> APIRouter:
-    router = APIRouter(prefix="/health", tags=["health"])
+    router = APIRouter(
+        prefix="/health", tags=["health"], responses=error_responses(413, 429, 500, 503)
+    )
 
     @router.get("/live", response_model=HealthEnvelope, summary="The process is up")
     async def live() -> Response:
@@ -98,7 +104,6 @@ def _health_router() -> APIRouter:
         "/ready",
         response_model=HealthEnvelope,
         summary="The database and Redis answer; each read replica is reported",
-        responses={503: {"model": ErrorEnvelope, "description": "A dependency is down"}},
     )
     async def ready(request: Request) -> Response:
         runtime = get_runtime(request)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel
@@ -30,11 +30,13 @@ from starlette.responses import Response
 
 from fastmvc.context import get_request_id
 from fastmvc.dependencies import ReadSessionDep, SessionDep
-from fastmvc.dto import Envelope, ErrorEnvelope, Page
+from fastmvc.dto import Envelope, Page
+from fastmvc.openapi import error_responses, sort_example, sort_pattern
 from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from fastmvc.responses import EnvelopeTemplate, envelope_response
 from fastmvc.service import CRUDService
+from fastmvc.typemap import JSON_SAFE_RANGE
 
 __all__ = [
     "CRUDController",
@@ -52,19 +54,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _ROUTE_ATTR = "__fastmvc_route__"
 RESERVED_QUERY = frozenset({"limit", "cursor", "offset", "sort", "with_total"})
-MAX_ID = 2**63 - 1
+MAX_ID = JSON_SAFE_RANGE[1]  # ids past 2**53 would be rounded by JSON clients
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope, "description": description}
-    for code, description in (
-        (400, "Bad input, e.g. an unknown filter field"),
-        (401, "Not authenticated"),
-        (404, "Not found"),
-        (409, "Duplicate or stale version"),
-        (422, "Validation failed"),
-        (429, "Rate limited"),
-    )
-}
+ERROR_RESPONSES = error_responses(400, 401, 404, 409, 413, 422, 429, 500, 503)
+"""Statuses any controller route may send (the CRUD routes declare their own, narrower)."""
 
 
 def route(method: str, path: str, **options: Any) -> Callable[[F], F]:
@@ -172,7 +165,7 @@ class Controller:
             prefix=cls.prefix,
             tags=list(cls.tags) or None,
             dependencies=cls._router_dependencies(),
-            responses=ERROR_RESPONSES,
+            responses=cls.router_responses(),
         )
         for name in dir(cls):
             func = getattr(cls, name, None)
@@ -187,6 +180,11 @@ class Controller:
     @classmethod
     def add_routes(cls, router: APIRouter) -> None:
         """Hook for subclasses that build routes programmatically."""
+
+    @classmethod
+    def router_responses(cls) -> dict[int | str, dict[str, Any]]:
+        """The error statuses every route of this controller declares in OpenAPI."""
+        return ERROR_RESPONSES
 
 
 def _with_body(func: Callable[..., Any], schema: type[BaseModel]) -> Callable[..., Any]:
@@ -221,9 +219,17 @@ class CRUDController(Controller):
     out_schema: ClassVar[type[BaseModel]]
 
     @classmethod
+    def router_responses(cls) -> dict[int | str, dict[str, Any]]:
+        """What any CRUD route may answer; each route adds its own (404, 409…)."""
+        # 400: a body that is not JSON at all (FastAPI cannot even parse it).
+        common = (400, 413, 422, 429, 500, 503)
+        return error_responses(*common) if cls.public else error_responses(401, *common)
+
+    @classmethod
     def add_routes(cls, router: APIRouter) -> None:
         """Add the five CRUD routes."""
         resource = cls.resource
+        model = cls.service_class.repository_class.model
         title = resource.replace("_", " ").capitalize()
         out = cls.out_schema
         page_type = Page[out]  # type: ignore[valid-type]
@@ -244,14 +250,32 @@ class CRUDController(Controller):
             body = templates[verb].render(out_json(validate_out(instance)))
             return envelope_response(body, status_code=status_code)
 
+        sort_query: Any = Query(
+            None,
+            max_length=256,
+            pattern=sort_pattern(model),
+            examples=[sort_example(model)],
+            description="Comma-separated fields, `-` for descending, each at most once.",
+        )
+
         async def list_items(
             request: Request,
             session: ReadSessionDep,
             limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-            cursor: Annotated[str | None, Query(max_length=2048)] = None,
-            offset: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-            sort: Annotated[str | None, Query(max_length=256, examples=["-price,name"])] = None,
-            with_total: bool = False,
+            cursor: Annotated[
+                str | None,
+                Query(max_length=2048, description="`next_cursor` of a page. Not with `offset`."),
+            ] = None,
+            offset: Annotated[
+                int | None,
+                Query(ge=0, le=MAX_ID, description="Rows to skip. Not with `cursor`."),
+            ] = None,
+            # A default, not an Annotated: annotations are strings here and
+            # cannot see this function's locals.
+            sort: str | None = sort_query,
+            with_total: Annotated[
+                Literal["true", "false"], Query(description="Add `total` to the page.")
+            ] = "false",
         ) -> Response:
             filters = [
                 (key, value)
@@ -265,7 +289,7 @@ class CRUDController(Controller):
                     limit=limit,
                     cursor=cursor,
                     offset=offset,
-                    with_total=with_total,
+                    with_total=with_total == "true",
                 )
             )
             data = page_type(
@@ -274,7 +298,7 @@ class CRUDController(Controller):
                 prev_cursor=page.prev_cursor,
                 total=page.total,
             )
-            data_json = page_json(data, exclude=None if with_total else {"total"})
+            data_json = page_json(data, exclude=None if with_total == "true" else {"total"})
             return envelope_response(templates["list"].render(data_json))
 
         async def create_item(payload: Any, session: SessionDep) -> Response:
@@ -296,7 +320,9 @@ class CRUDController(Controller):
 
         filter_help = (
             "Filters: `field=value` or `field__op=value` with op one of eq ne gt gte lt lte "
-            "like ilike in not_in is_null between (comma-separated values for in and between)."
+            "like ilike in not_in is_null between (comma-separated values for in and between). "
+            "`like` and `ilike` apply to text fields only; `json` fields take no filter and "
+            "no sort. `cursor` and `offset` exclude each other: sending both gives 400."
         )
         router.add_api_route(
             "",
@@ -304,6 +330,7 @@ class CRUDController(Controller):
             methods=["GET"],
             response_model=page_envelope,
             name=f"{resource}_list",
+            responses=error_responses(400),
             summary=f"List {resource} rows",
             description=filter_help,
         )
@@ -314,6 +341,7 @@ class CRUDController(Controller):
             status_code=201,
             response_model=item_envelope,
             name=f"{resource}_create",
+            responses=error_responses(409),
             summary=f"Create a {resource}",
         )
         router.add_api_route(
@@ -322,6 +350,7 @@ class CRUDController(Controller):
             methods=["GET"],
             response_model=item_envelope,
             name=f"{resource}_get",
+            responses=error_responses(404),
             summary=f"Get a {resource}",
         )
         router.add_api_route(
@@ -330,6 +359,7 @@ class CRUDController(Controller):
             methods=["PATCH"],
             response_model=item_envelope,
             name=f"{resource}_update",
+            responses=error_responses(404, 409),
             summary=f"Update a {resource} (send `version` for optimistic locking)",
         )
         router.add_api_route(
@@ -338,5 +368,6 @@ class CRUDController(Controller):
             methods=["DELETE"],
             response_model=empty_envelope,
             name=f"{resource}_delete",
+            responses=error_responses(404, 409),
             summary=f"Delete a {resource}",
         )

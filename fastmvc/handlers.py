@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fastmvc.allow import allowed_methods
 from fastmvc.errors import FastMVCError, ValidationFailedError
 from fastmvc.responses import error_response
 
@@ -69,11 +70,16 @@ async def _request_validation_error(_request: Request, exc: Exception) -> Respon
     return error_response(ValidationFailedError(errors=validation_errors(exc.errors())))
 
 
-async def _http_exception(_request: Request, exc: Exception) -> Response:
+async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     error = FastMVCError(
         str(exc.detail) if exc.detail else None,
-        headers=exc.headers,
+        headers=headers,
         response_key=_HTTP_KEYS.get(exc.status_code, "error_http"),
     )
     response = error_response(error)

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     database_echo: bool = False
     # Streaming replicas for read sessions, round-robin; empty means the primary serves reads.
     database_read_urls: Annotated[list[str], NoDecode] = []
+    # Past any of these a request gets 503 rather than waiting (seconds).
+    database_connect_timeout: float = Field(default=5.0, gt=0)
+    database_statement_timeout: float = Field(default=30.0, gt=0)
+    database_pool_timeout: float = Field(default=10.0, gt=0)
 
     # redis
     redis_url: str | None = None

@@ -42,6 +42,7 @@ class EntityCode:
     response_imports: str
     out_body: str
     migration_columns: str
+    migration_postgresql: bool
     migration_constraints: str
     migration_indexes: str
     migration_drop_indexes: str
@@ -71,12 +72,17 @@ def _model_lines(field: FieldSpec) -> list[str]:
 
 
 def _dto_line(field: FieldSpec, *, optional: bool) -> str:
-    python = f"{field.type.python} | None" if optional or field.nullable else field.type.python
-    constraint = field.type.constraint
-    if optional or field.nullable:
-        default = f"Field(default=None, {constraint})" if constraint else "None"
-        return f"    {field.column}: {python} = {default}"
-    return f"    {field.column}: {python}" + (f" = Field({constraint})" if constraint else "")
+    """One request-DTO field, typed from the framework's type map (``fastmvc.fields``).
+
+    In an update every field may be left out. A nullable column's field takes
+    ``null``; a ``NOT NULL`` column's field does not (``omitted()``).
+    """
+    dto = field.type.dto
+    if field.nullable:
+        return f"    {field.column}: {dto} | None = None"
+    if optional:
+        return f"    {field.column}: {dto} = omitted()"
+    return f"    {field.column}: {dto}"
 
 
 def _migration_column(field: FieldSpec) -> str:
@@ -159,14 +165,15 @@ def build_entity_code(
     checking = []
     if soft_delete:
         model_pairs.append(("fastmvc.db", "SoftDeleteMixin"))
+    request_pairs.append(("fastmvc.fields", "Version"))
+    request_pairs.append(("fastmvc.fields", "omitted"))
     for field in fields:
+        assert field.type.column_import is not None
         model_pairs.append(field.type.column_import)
-        if field.type.py_import:
-            model_pairs.append(field.type.py_import)
-            request_pairs.append(field.type.py_import)
-            response_pairs.append(field.type.py_import)
-        if field.type.constraint:
-            request_pairs.append(("pydantic", "Field"))
+        if field.type.python_import:
+            model_pairs.append(field.type.python_import)
+            response_pairs.append(field.type.python_import)
+        request_pairs.append(("fastmvc.fields", field.type.dto))
         if field.is_reference:
             model_pairs += [("sqlalchemy", "ForeignKey"), ("sqlalchemy.orm", "relationship")]
             target = field.target
@@ -220,6 +227,7 @@ def build_entity_code(
         response_imports=import_block(response_pairs, first_party=(package, "tests")),
         out_body="\n".join(f"    {f.column}: {f.annotation}" for f in fields),
         migration_columns="\n".join(_migration_column(f) for f in fields),
+        migration_postgresql=any(f.type.name == "json" for f in fields),
         migration_constraints="\n".join(_migration_constraints(names, fields)),
         migration_indexes="\n".join(index_lines),
         migration_drop_indexes="\n".join(drop_lines),

@@ -14,59 +14,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from fastmvc.typemap import FIELD_KINDS, ColumnKind
 from fastmvc_cli.errors import UserError
 from fastmvc_cli.naming import EntityNames, entity_names
 
 __all__ = ["FIELD_TYPES", "RESERVED_FIELD_NAMES", "FieldSpec", "FieldType", "parse_fields"]
 
 
-@dataclass(frozen=True)
-class FieldType:
-    """How one TYPE of the grammar appears in the model, the migration and the DTOs.
+FieldType = ColumnKind
+"""One TYPE of the grammar: its column, migration, Python and DTO types (see fastmvc.typemap)."""
 
-    Attributes:
-        name: The grammar's name (``decimal``).
-        python: The annotation in the model and the DTOs (``Decimal``).
-        column: The SQLAlchemy type in the model (``Numeric(12, 2)``).
-        migration: The same type as the migration spells it (``sa.Numeric(precision=12, scale=2)``).
-        column_import: ``(module, name)`` the model imports for the column type.
-        py_import: ``(module, name)`` the annotation needs, if any.
-        constraint: Extra ``Field(...)`` arguments of the request DTOs.
-    """
-
-    name: str
-    python: str
-    column: str
-    migration: str
-    column_import: tuple[str, str]
-    py_import: tuple[str, str] | None = None
-    constraint: str = ""
-
-
-_SA = "sqlalchemy"
-
-FIELD_TYPES: dict[str, FieldType] = {
-    t.name: t
-    for t in (
-        FieldType("str", "str", "String(255)", "sa.String(length=255)", (_SA, "String"),
-                  constraint="max_length=255"),
-        FieldType("text", "str", "Text", "sa.Text()", (_SA, "Text")),
-        FieldType("int", "int", "Integer", "sa.Integer()", (_SA, "Integer")),
-        FieldType("bigint", "int", "BigInteger", "sa.BigInteger()", (_SA, "BigInteger")),
-        FieldType("float", "float", "Float", "sa.Float()", (_SA, "Float")),
-        FieldType("decimal", "Decimal", "Numeric(12, 2)", "sa.Numeric(precision=12, scale=2)",
-                  (_SA, "Numeric"), ("decimal", "Decimal"), "max_digits=12, decimal_places=2"),
-        FieldType("bool", "bool", "Boolean", "sa.Boolean()", (_SA, "Boolean")),
-        FieldType("date", "date", "Date", "sa.Date()", (_SA, "Date"), ("datetime", "date")),
-        # UTCDateTime keeps values timezone-aware UTC on SQLite as on PostgreSQL.
-        FieldType("datetime", "datetime", "UTCDateTime()", "sa.DateTime(timezone=True)",
-                  ("fastmvc.db", "UTCDateTime"), ("datetime", "datetime")),
-        FieldType("uuid", "UUID", "Uuid", "sa.Uuid()", (_SA, "Uuid"), ("uuid", "UUID")),
-        FieldType("json", "dict[str, Any]", "JSON", "sa.JSON()", (_SA, "JSON"), ("typing", "Any")),
-        # Same width as the referenced BIGINT primary key (fastmvc.db.IdMixin).
-        FieldType("references", "int", "BigInteger", "sa.BigInteger()", (_SA, "BigInteger")),
-    )
-}  # fmt: skip
+FIELD_TYPES: dict[str, FieldType] = FIELD_KINDS
+"""The grammar's TYPEs. The framework's type map is the one source of their limits."""
 
 RESERVED_FIELD_NAMES = frozenset(
     {
@@ -78,6 +37,7 @@ RESERVED_FIELD_NAMES = frozenset(
         "limit", "offset", "cursor", "sort", "with_total",
         # Names the generated modules import; a field of the same name would shadow them.
         "date", "datetime", "str", "int", "float", "bool", "dict", "list", "any", "field",
+        "omitted",
     }
 )  # fmt: skip
 

@@ -35,7 +35,8 @@ _GENERATED_IMPORTS = frozenset(
         "Any", "APIRouter", "BigInteger", "Boolean", "CRUDService", "Date", "DateTime",
         "Decimal", "DTO", "Entity", "Field", "Float", "ForeignKey", "Integer", "JSON",
         "Mapped", "Numeric", "OutDTO", "Repository", "SoftDeleteMixin", "String", "Text",
-        "UUID", "Uuid", "Base", "Settings",
+        "UUID", "Uuid", "Base", "Settings", "AnyJSON", "Decimal12_2", "FiniteFloat", "Int32",
+        "Int64", "JSONDate", "JSONUUID", "StrictBool", "String255", "UTCDatetime", "Version",
     }
 )  # fmt: skip
 

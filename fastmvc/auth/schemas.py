@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from fastmvc.dto import DTO, OutDTO
+from fastmvc.fields import NO_NUL_PATTERN
 from fastmvc.security.emails import MAX_EMAIL_LENGTH, canonical_email, normalize_email
 
 __all__ = [
@@ -25,13 +26,30 @@ MAX_PASSWORD = 1024
 
 
 # Spaces in a password are part of it; the DTO base would strip them.
-Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD)]
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD, pattern=NO_NUL_PATTERN),
+]
+
+# The shape OpenAPI publishes, checked on the address as sent (before the
+# canonical spelling of fastmvc.security.emails, which strips surrounding
+# spaces): one "@", no spaces or control characters inside, a dot in the
+# domain. The classes are spelled out so that OpenAPI (ECMA regex), pydantic
+# (Rust) and Python agree on them exactly.
+_SPACE = r"[\x09-\x0d\x1c-\x20]*"  # what str.strip() removes, in ASCII
+_PART = r"[^@\x00-\x20\x7f]+"
+EMAIL_PATTERN = rf"^{_SPACE}{_PART}@{_PART}\.{_PART}{_SPACE}$"
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN),
+    Field(examples=["ada@example.com"]),
+]
 
 
 class RegisterIn(DTO):
     """``POST /auth/register``."""
 
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
+    email: Email
     password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
 
     _email = field_validator("email")(normalize_email)
@@ -44,7 +62,7 @@ class LoginIn(DTO):
     any wrong password, not a 422 that tells the policy apart.
     """
 
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
+    email: Email
     password: Password
 
     _email = field_validator("email")(canonical_email)
@@ -53,7 +71,7 @@ class LoginIn(DTO):
 class RefreshIn(DTO):
     """``POST /auth/refresh``."""
 
-    refresh_token: str = Field(min_length=1, max_length=8192)
+    refresh_token: str = Field(min_length=1, max_length=8192, pattern=NO_NUL_PATTERN)
 
 
 class UserOut(OutDTO):

@@ -10,10 +10,11 @@ from fastmvc.db.mixins import (
     UrnMixin,
     VersionMixin,
 )
-from fastmvc.db.types import UTCDateTime, utcnow
+from fastmvc.db.types import AnyJSON, UTCDateTime, utcnow
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AnyJSON",
     "Base",
     "Database",
     "Entity",

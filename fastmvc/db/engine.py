@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fastmvc.db.base import Base
+from fastmvc.db.outage import DatabaseUnavailableError, database_outages
 from fastmvc.db.replicas import ReadReplicas, pin_reads_to_primary, reads_pinned_to_primary
 
 __all__ = ["Database"]
@@ -41,6 +42,22 @@ def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def _asyncpg_timeouts(url: URL, connect: float, statement: float) -> dict[str, Any]:
+    """asyncpg's connect and per-statement timeouts, plus the server-side twin.
+
+    ``command_timeout`` is enforced by the client, so it also ends a wait on a
+    server that stopped answering altogether (frozen, or a dead network).
+    ``statement_timeout`` lets the server cancel its own work at the same mark.
+    """
+    if url.get_driver_name() != "asyncpg":
+        return {}
+    return {
+        "timeout": connect,
+        "command_timeout": statement,
+        "server_settings": {"statement_timeout": str(max(1, round(statement * 1000)))},
+    }
+
+
 class Database:
     """Owns one async engine and its session factory.
 
@@ -51,6 +68,9 @@ class Database:
         echo: Log every statement.
         read_urls: Streaming replicas of ``url`` for read sessions, round-robin
             (PostgreSQL only; see :mod:`fastmvc.db.replicas`).
+        connect_timeout: Seconds to open a connection before the request gets 503.
+        statement_timeout: Seconds one statement may run before the request gets 503.
+        pool_timeout: Seconds to wait for a free connection before the request gets 503.
     """
 
     def __init__(
@@ -61,17 +81,24 @@ class Database:
         max_overflow: int = 10,
         echo: bool = False,
         read_urls: Sequence[str] = (),
+        connect_timeout: float = 5.0,
+        statement_timeout: float = 30.0,
+        pool_timeout: float = 10.0,
     ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.pool_timeout = pool_timeout
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            options["connect_args"] = {"timeout": 30}
+            # SQLite's busy timeout: how long a writer waits for the lock.
+            options["connect_args"] = {"timeout": statement_timeout}
         else:
             options.update(
                 pool_size=pool_size,
                 max_overflow=max_overflow,
                 pool_recycle=1800,
+                pool_timeout=pool_timeout,
+                connect_args=_asyncpg_timeouts(self.url, connect_timeout, statement_timeout),
             )
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
@@ -119,8 +146,17 @@ class Database:
         if self._turns is None:
             yield
             return
-        async with self._turns:
+        try:
+            async with asyncio.timeout(self.pool_timeout):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise DatabaseUnavailableError(
+                "Every database connection is busy; retry shortly"
+            ) from None
+        try:
             yield
+        finally:
+            self._turns.release()
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -129,7 +165,12 @@ class Database:
         Within a request, read sessions opened after this one go to the primary.
         """
         pin_reads_to_primary()
-        async with self.turn(), self.sessionmaker() as session, session.begin():
+        async with (
+            self.turn(),
+            database_outages(),
+            self.sessionmaker() as session,
+            session.begin(),
+        ):
             yield session
 
     @asynccontextmanager
@@ -142,16 +183,20 @@ class Database:
         request has already opened a unit of work.
         """
         if self.replicas is not None and not primary and not reads_pinned_to_primary():
-            async with self.replicas.session() as replica_session:
+            async with database_outages(), self.replicas.session() as replica_session:
                 if replica_session is not None:
                     yield replica_session
                     return
-        async with self.turn(), self.read_sessionmaker() as session:
+        async with self.turn(), database_outages(), self.read_sessionmaker() as session:
             yield session
 
     async def ping(self) -> None:
-        """Run ``SELECT 1``; raises when the database cannot be reached."""
-        async with self.engine.connect() as connection:
+        """Run ``SELECT 1``.
+
+        Raises:
+            DatabaseUnavailableError: The database cannot be reached in time.
+        """
+        async with database_outages(), self.engine.connect() as connection:
             await connection.exec_driver_sql("SELECT 1")
 
     async def create_all(self, metadata: Any = None) -> None:

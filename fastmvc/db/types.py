@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["UTCDateTime", "utcnow"]
+__all__ = ["AnyJSON", "UTCDateTime", "utcnow"]
+
+AnyJSON: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+"""Any JSON value: ``JSONB`` on PostgreSQL (comparable, indexable), ``JSON`` elsewhere."""
 
 
 def utcnow() -> datetime:

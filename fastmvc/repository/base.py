@@ -16,6 +16,8 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
+    or_,
     select,
     true,
     update,
@@ -23,7 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastmvc import typemap
 from fastmvc.db.base import Base
+from fastmvc.db.kinds import kind_of
 from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
 from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
@@ -32,6 +36,7 @@ from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.page import PageRequest, PageResult
 from fastmvc.repository.sorting import SortKey, order_by_terms, parse_sort
+from fastmvc.repository.values import check_values
 
 __all__ = ["Repository"]
 
@@ -119,7 +124,8 @@ class Repository(Generic[ModelT]):
             .order_by(*order_by_terms(parse_sort(self.model, sort)))
             .limit(1)
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        async with translate_errors(self.resource):
+            return (await self.session.execute(stmt)).scalars().first()
 
     async def list(
         self,
@@ -146,12 +152,14 @@ class Repository(Generic[ModelT]):
         stmt = (
             select(func.count()).select_from(self.model).where(self._where(where, include_deleted))
         )
-        return int((await self.session.execute(stmt)).scalar_one())
+        async with translate_errors(self.resource):
+            return int((await self.session.execute(stmt)).scalar_one())
 
     async def exists(self, where: Filter | None = None, *, include_deleted: bool = False) -> bool:
         """Tell whether any row matches ``where``."""
         stmt = select(exists().where(self._where(where, include_deleted)))
-        return bool((await self.session.execute(stmt)).scalar())
+        async with translate_errors(self.resource):
+            return bool((await self.session.execute(stmt)).scalar())
 
     async def page(self, request: PageRequest) -> PageResult[ModelT]:
         """Return one page of entities, by keyset cursor (default) or by offset.
@@ -295,7 +303,8 @@ class Repository(Generic[ModelT]):
 
     async def _count_where(self, condition: ColumnElement[bool]) -> int:
         stmt = select(func.count()).select_from(self.model).where(condition)
-        return int((await self.session.execute(stmt)).scalar_one())
+        async with translate_errors(self.resource):
+            return int((await self.session.execute(stmt)).scalar_one())
 
     @staticmethod
     def _sort_values(row: Any, keys: Sequence[SortKey]) -> builtins.list[Any]:
@@ -308,7 +317,7 @@ class Repository(Generic[ModelT]):
         unknown = [key for key in data if key not in columns]
         if unknown:
             raise BadRequestError(f"Unknown field(s) for {self.resource}: {', '.join(unknown)}")
-        return dict(data)
+        return check_values(self.model, data, self.resource)
 
     async def create(self, data: Mapping[str, Any] | ModelT) -> ModelT:
         """Insert one row and return it (with its generated id, urn and timestamps)."""
@@ -367,10 +376,16 @@ class Repository(Generic[ModelT]):
         values = self._clean(data)
         for managed in _MANAGED & values.keys():
             values.pop(managed)
+        if not values:
+            # Nothing to change: not even the version moves.
+            return await self._unchanged(id, expected_version)
         has_version = "version" in inspect(self.model).columns
         conditions = [self._pk == id, self._visible(False)]
         if expected_version is not None and has_version:
             conditions.append(getattr(self.model, "version") == expected_version)  # noqa: B009
+        changed = self._changes_something(values)
+        if changed is not None:
+            conditions.append(changed)
         if has_version:
             values["version"] = getattr(self.model, "version") + 1  # noqa: B009
         stmt = (
@@ -384,13 +399,40 @@ class Repository(Generic[ModelT]):
             updated = (await self.session.execute(stmt)).scalars().first()
         if updated is not None:
             return updated
-        if expected_version is not None and await self.get(id) is not None:
+        return await self._unchanged(id, expected_version)
+
+    def _changes_something(self, values: Mapping[str, Any]) -> ColumnElement[bool] | None:
+        """``col1 IS DISTINCT FROM :v1 OR …``, so a PATCH that changes nothing writes nothing.
+
+        ``None`` when a column type has no equality in SQL (plain ``JSON`` on
+        PostgreSQL): then the row is written whatever the values.
+        """
+        columns = inspect(self.model).columns
+        terms = []
+        for key, value in values.items():
+            column_type = columns[key].type
+            if kind_of(column_type) is typemap.JSON and self._dialect == "postgresql":
+                dialect = self.session.get_bind().dialect
+                if not isinstance(column_type.dialect_impl(dialect), postgresql.JSONB):
+                    return None
+            # Bound with the column's own type: a JSON column compared with a
+            # plain 0 would otherwise bind an integer (jsonb = integer).
+            terms.append(getattr(self.model, key).is_distinct_from(literal(value, column_type)))
+        return or_(*terms)
+
+    async def _unchanged(self, id: Any, expected_version: int | None) -> ModelT | None:
+        """The row as it is, after an update that wrote nothing (409 if the version is stale)."""
+        current = await self.get(id)
+        if current is None:
+            return None
+        version = getattr(current, "version", None)
+        if expected_version is not None and version is not None and version != expected_version:
             raise ConflictError(
                 f"{self.resource} was changed by someone else "
                 f"(version {expected_version} is stale)",
                 response_key="error_stale_version",
             )
-        return None
+        return current
 
     async def update_where(self, where: Filter | None, data: Mapping[str, Any]) -> int:
         """Update every row matching ``where``; returns how many changed."""
@@ -430,7 +472,7 @@ class Repository(Generic[ModelT]):
             )
         else:
             stmt = delete(self.model).where(condition).execution_options(synchronize_session=False)
-        async with translate_errors(self.resource):
+        async with translate_errors(self.resource, deleting=True):
             result = await self.session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -11,11 +11,13 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.schema import Column
 
+from fastmvc.db.kinds import kind_of
 from fastmvc.errors import FilterError
+from fastmvc.typemap import ColumnKind
 
-__all__ = ["coerce", "mapped_column_for", "python_type"]
+__all__ = ["coerce", "column_kind", "mapped_column_for", "python_type"]
 
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64 = (-(2**63), 2**63 - 1)
 # Far beyond any NUMERIC column, yet small enough that no driver chokes on it.
 _MAX_DECIMAL_EXPONENT = 300
 _TRUE = {"true", "1", "yes", "on"}
@@ -31,6 +33,11 @@ def mapped_column_for(model: type[Any], name: str) -> InstrumentedAttribute[Any]
     if not isinstance(attribute, InstrumentedAttribute):
         raise FilterError(f"Unknown field: {name!r}")
     return attribute
+
+
+def column_kind(attribute: InstrumentedAttribute[Any]) -> ColumnKind:
+    """The type-map kind of a mapped column: which operators it takes, whether it sorts."""
+    return kind_of(attribute.property.columns[0].type)
 
 
 def python_type(attribute: InstrumentedAttribute[Any]) -> type[Any] | None:
@@ -68,7 +75,8 @@ def coerce(attribute: InstrumentedAttribute[Any], raw: Any) -> Any:
             raise ValueError(raw)
         if target is int:
             number = int(raw)
-            if not _INT64_MIN <= number <= _INT64_MAX:
+            low, high = column_kind(attribute).int_range or _INT64
+            if not low <= number <= high:
                 raise ValueError(raw)
             return number
         if target is float:

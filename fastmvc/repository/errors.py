@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from fastmvc.db.outage import DatabaseUnavailableError, is_outage
 from fastmvc.errors import ConflictError, ValidationFailedError
 
 __all__ = ["translate_errors"]
@@ -27,15 +28,22 @@ def _matches(error: IntegrityError, markers: tuple[str, str]) -> bool:
 
 
 @asynccontextmanager
-async def translate_errors(resource: str) -> AsyncIterator[None]:
+async def translate_errors(resource: str, *, deleting: bool = False) -> AsyncIterator[None]:
     """Turn driver errors into :class:`~fastmvc.errors.FastMVCError` subclasses.
 
     Args:
         resource: A human name for messages, e.g. ``"Product"``.
+        deleting: The block deletes rows, so a foreign-key violation means
+            other rows still point at them (409), not a dangling reference (422).
     """
     try:
         yield
     except IntegrityError as error:
+        if _matches(error, _FOREIGN_KEY) and deleting:
+            raise ConflictError(
+                f"{resource} is still referenced by other rows; delete or change those first",
+                response_key="error_still_referenced",
+            ) from None
         if _matches(error, _FOREIGN_KEY):
             raise ValidationFailedError(
                 f"{resource} refers to a row that does not exist",
@@ -60,6 +68,8 @@ async def translate_errors(resource: str) -> AsyncIterator[None]:
             f"{resource} has a value the database cannot store", response_key="error_data"
         ) from None
     except DBAPIError as error:
+        if is_outage(error):
+            raise DatabaseUnavailableError() from error
         # SQLSTATE class 22 is "data exception" (bad encoding, out of range…);
         # some drivers raise it without SQLAlchemy's DataError wrapper.
         sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
@@ -67,4 +77,9 @@ async def translate_errors(resource: str) -> AsyncIterator[None]:
             raise ValidationFailedError(
                 f"{resource} has a value the database cannot store", response_key="error_data"
             ) from None
+        raise
+    except Exception as error:
+        # Connecting fails with plain OSError; timeouts are TimeoutError.
+        if is_outage(error):
+            raise DatabaseUnavailableError() from error
         raise

@@ -103,7 +103,13 @@ class CompiledRead:
         except BaseException as error:
             import asyncpg
 
-            if not isinstance(error, asyncpg.PostgresError):
+            if isinstance(error, ConnectionError | asyncpg.ConnectionDoesNotExistError):
+                # The server went away: every pooled connection is as dead as
+                # this one. Drop them all, as SQLAlchemy does on a disconnect,
+                # so the first requests after a restart do not fail one by one.
+                pool = engine.sync_engine.pool
+                await greenlet_spawn(pool._invalidate, fairy, error)
+            elif not isinstance(error, asyncpg.PostgresError):
                 # Not a server-side error: the connection may be broken.
                 await greenlet_spawn(fairy.invalidate)
             raise

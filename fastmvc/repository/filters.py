@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from fastmvc.errors import FilterError
-from fastmvc.repository.columns import coerce, mapped_column_for
+from fastmvc.repository.columns import coerce, column_kind, mapped_column_for
 
 __all__ = [
     "OPERATORS",
@@ -196,6 +196,12 @@ def compile_filter(model: type[Any], where: Filter | None) -> ColumnElement[bool
             raise FilterError(
                 f"Unknown operator {where.op!r} for {where.field!r}; use one of "
                 + ", ".join(OPERATORS)
+            )
+        kind = column_kind(column)
+        if where.op not in kind.operators:
+            raise FilterError(
+                f"Operator {where.op!r} does not apply to {where.field!r} ({kind.name} column)"
+                + ("; it cannot be filtered" if not kind.operators else "")
             )
         if where.value is None and where.op in {"eq", "ne"}:
             return column.is_(None) if where.op == "eq" else column.is_not(None)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
 from fastmvc.errors import FilterError
-from fastmvc.repository.columns import mapped_column_for
+from fastmvc.repository.columns import column_kind, mapped_column_for
 
 __all__ = ["SortKey", "order_by_terms", "parse_sort"]
 
@@ -66,6 +66,9 @@ def parse_sort(model: type[Any], sort: str | Sequence[str] | None) -> list[SortK
         descending = item.startswith("-")
         name = item.lstrip("+-")
         column = mapped_column_for(model, name)
+        kind = column_kind(column)
+        if not kind.sortable:
+            raise FilterError(f"Field {name!r} cannot be sorted ({kind.name} column)")
         if name in seen:
             raise FilterError(f"Field {name!r} appears twice in sort")
         seen.add(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ import typer
 
 from fastmvc_cli.console import console
 from fastmvc_cli.errors import UserError
+from fastmvc_cli.migration_files import failing_revision, load_migrations
 from fastmvc_cli.project import Project, find_project
 
 if TYPE_CHECKING:
@@ -100,7 +102,14 @@ def _alembic(project: Project) -> Iterator[Config]:
             config.attributes["database_url"] = url
             if url.startswith("sqlite"):
                 _check_sqlite_folder(url)
-        yield config
+        load_migrations(config)
+        try:
+            yield config
+        except (UserError, CommandError, DBAPIError, OSError, TimeoutError, ArgumentError):
+            raise
+        except Exception as exc:
+            _report_migration_bug(config, exc)
+            raise
     except CommandError as exc:
         raise UserError(_first_line(exc)) from exc
     except DBAPIError as exc:
@@ -115,6 +124,16 @@ def _alembic(project: Project) -> Iterator[Config]:
         raise UserError(f"bad DATABASE_URL: {_first_line(exc)}") from exc
     except ModuleNotFoundError as exc:
         raise UserError(f"cannot import {exc.name}: is its package installed?") from exc
+
+
+def _report_migration_bug(config: Config, exc: BaseException) -> None:
+    """A migration's own code failed: one line naming it, then its traceback, exit 1."""
+    revision = failing_revision(config, exc)
+    if revision is None:
+        return
+    typer.echo(f"Error: migration {revision} failed: {_first_line(exc)}", err=True)
+    traceback.print_exception(exc, file=sys.stderr)
+    raise typer.Exit(1) from None
 
 
 _NOISE = ("Context impl", "Will assume", "setting up autogenerate plugin")
