@@ -97,10 +97,55 @@ async def test_hashing_runs_off_the_event_loop_thread() -> None:
     assert threading.get_ident() not in seen
 
 
-def test_default_concurrency_leaves_a_cpu_for_the_event_loop() -> None:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    expected = max(1, min(4, (cpus or 1) - 1))
-
+@pytest.mark.parametrize(("cpus", "expected"), [(1, 1), (2, 1), (3, 2), (5, 4), (64, 4)])
+def test_default_concurrency_leaves_a_cpu_for_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
     assert default_hash_concurrency() == expected
-    assert PasswordHasher()._limiter.total_tokens == expected
+
+
+def test_default_concurrency_falls_back_to_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert default_hash_concurrency() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_hash_concurrency() == 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_no_more_than_concurrency_hashes_run_at_once(concurrency: int) -> None:
+    running = peak = 0
+    lock = threading.Lock()
+    release = threading.Event()
+
+    class Gated(PasswordHasher):
+        def _verify_sync(self, password_hash: str, password: str) -> bool:
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            release.wait(5)
+            with lock:
+                running -= 1
+            return super()._verify_sync(password_hash, password)
+
+    hasher = Gated(time_cost=1, memory_kib=64, concurrency=concurrency)
+    stored = await hasher.hash("pw-12345678")
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+            tg.start_soon(hasher.verify, stored, "pw-12345678")
+        # Give every task the chance to start a thread, were it allowed to.
+        with anyio.fail_after(5):
+            while running < concurrency:
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.2)
+        release.set()
+
+    assert peak == concurrency
+
+
+def test_default_hasher_uses_the_default_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(3)), raising=False)
+    assert PasswordHasher()._limiter.total_tokens == 2
     assert PasswordHasher(concurrency=7)._limiter.total_tokens == 7
