@@ -13,9 +13,15 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/unit/security/test_security_token_checks.py",
     ),
     "fastmvc/security/passwords.py": ("tests/unit/security/test_security_passwords.py",),
-    "fastmvc/repository/filters.py": ("tests/integration/repository/test_filters.py",),
+    "fastmvc/repository/filters.py": (
+        "tests/integration/repository/test_filters.py",
+        "tests/integration/repository/test_filter_details.py",
+    ),
     "fastmvc/repository/cursor.py": ("tests/integration/repository/test_sorting_and_pages.py",),
-    "fastmvc/ratelimit/limiter.py": ("tests/unit/ratelimit/test_ratelimit_limiter.py",),
+    "fastmvc/ratelimit/limiter.py": (
+        "tests/unit/ratelimit/test_ratelimit_limiter.py",
+        "tests/unit/ratelimit/test_ratelimit_limiter_outage.py",
+    ),
 }
 
 # Tests that need a service or a subprocess are left out of every run.
