@@ -49,6 +49,7 @@ async def test_in_and_between_take_lists_as_well_as_strings(repo: WidgetReposito
     assert await names(repo, F("stock", "not_in", (0, 7))) == ["alpha"]
     assert await names(repo, F("price", "between", [" 15", "35 "])) == ["beta", "gamma"]
     assert await names(repo, F("price", "between", " 15 , 35 ")) == ["beta", "gamma"]
+    assert await names(repo, F("name", "in", "alpha, gamma ")) == ["alpha", "gamma"]
     with pytest.raises(FilterError, match="'between' on 'price' needs exactly two values"):
         await repo.list(F("price", "between", "1,2,3"))
 
@@ -71,6 +72,12 @@ async def test_is_null_reads_booleans(
     repo: WidgetRepository, value: object, expected: list[str]
 ) -> None:
     assert await names(repo, F("colour", "is_null", value)) == expected
+
+
+async def test_a_bad_is_null_value_names_its_field(repo: WidgetRepository) -> None:
+    with pytest.raises(FilterError) as info:
+        await repo.list(F("colour", "is_null", "maybe"))
+    assert str(info.value.message) == "Invalid boolean for 'colour': 'maybe'"
 
 
 def test_a_bad_boolean_names_the_field_and_a_bounded_value() -> None:
