@@ -13,7 +13,7 @@ TARGETS: dict[str, str] = {
     "fastmvc/security/tokens.py": "tests/unit/security/test_security_token*.py",
     "fastmvc/security/passwords.py": "tests/unit/security/test_security_passwords.py",
     "fastmvc/repository/filters.py": "tests/integration/repository/test_filter*.py",
-    "fastmvc/repository/cursor.py": "tests/integration/repository/test_sorting_and_pages.py",
+    "fastmvc/repository/cursor.py": "tests/integration/repository/test_sorting*.py",
     "fastmvc/ratelimit/limiter.py": "tests/unit/ratelimit/test_ratelimit_limiter*.py",
 }
 """Module to mutate → the test files (a glob) that must catch its mutants."""
