@@ -51,10 +51,11 @@ async def client(app: Any, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
             yield http
     finally:
         redis = Redis.from_url(redis_url)
-        for pattern in (f"fastmvc:rl:{{ip:{ip}}}:*", f"fastmvc:rl:{{ip:{ip}:*"):
-            keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
-            if keys:
-                await redis.delete(*keys)
+        # {ip:10.1.2.3}, and the login limiter's {login:10.1.2.3:<email digest>}.
+        pattern = f"fastmvc:rl:{{*:{ip}[:}}]*"
+        keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
+        if keys:
+            await redis.delete(*keys)
         await redis.aclose()
 
 
