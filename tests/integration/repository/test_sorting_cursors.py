@@ -99,6 +99,8 @@ def test_cursors_up_to_the_maximum_length_are_read() -> None:
         raw({"v": ["a", 1, 2]}),  # too many
         raw({"v": ["a", None]}),  # the primary key may not be null
         raw({"v": ["a", "one"]}),  # not an integer id
+        raw({"v": ["a", 2**70]}),  # a JSON number outside BIGINT: checked like a string would be
+        raw({"v": ["a", 1.5]}),  # a JSON float where an integer id belongs
         base64.urlsafe_b64encode("é".encode("latin-1")).decode(),  # not UTF-8
     ],
 )
@@ -113,6 +115,7 @@ def test_malformed_cursors_are_one_bad_request(token: str) -> None:
 def test_numbers_in_a_cursor_are_read_through_the_column_type() -> None:
     assert decode_cursor(raw({"v": ["a", 7]}), NOTES_KEYS).values == ("a", 7)
     assert decode_cursor(raw({"v": [None, "7"]}), NOTES_KEYS).values == (None, 7)
+    assert decode_cursor(raw({"v": [5, 7]}), NOTES_KEYS).values == ("5", 7)
 
 
 ROWS = [("a", 1), ("a", 2), ("b", 3), (None, 4), (None, 5), ("c", 6)]
