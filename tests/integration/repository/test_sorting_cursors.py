@@ -191,3 +191,17 @@ async def test_mixed_directions_without_nulls(session: AsyncSession) -> None:
         keyset_predicate(same_direction, (Decimal(2), start.id), reverse=True),
     )
     assert sorted((await session.scalars(query)).all()) == ["kd-1", "kd-2"]
+
+
+def test_one_direction_without_nulls_is_a_row_value_comparison() -> None:
+    keys = [SortKey(Widget.price), SortKey(Widget.id)]
+    sql = str(keyset_predicate(keys, (Decimal(2), 5)).compile())
+    assert sql.startswith("(test_widgets.price, test_widgets.id) >")
+    nullable = [SortKey(Gadget.notes), SortKey(Gadget.id)]
+    assert " OR " in str(keyset_predicate(nullable, ("a", 5)).compile())
+
+
+def test_values_must_match_the_keys() -> None:
+    mixed = [SortKey(Widget.price), SortKey(Widget.stock, descending=True), SortKey(Widget.id)]
+    with pytest.raises(ValueError):
+        keyset_predicate(mixed, (Decimal(1), 3))
