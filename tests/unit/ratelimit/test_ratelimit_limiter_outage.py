@@ -118,3 +118,11 @@ def test_build_limiter_uses_redis_when_given_a_client() -> None:
     assert limiter.backend._script.registered_client is client
     assert limiter.rules == (RateLimitRule(7, 60), RateLimitRule(70, 3600))
     assert limiter.fail_open is True
+
+
+async def test_each_key_has_its_own_window() -> None:
+    limiter = RateLimiter(MemoryRateLimitBackend(), rules=RULES)
+    assert (await limiter.check("a")).allowed
+    assert (await limiter.check("a")).allowed
+    assert not (await limiter.check("a")).allowed
+    assert (await limiter.check("b")).allowed
