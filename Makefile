@@ -7,7 +7,7 @@ DEMO_DIR ?= .demo
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: help venv dev wheel install-wheel services tools test lint audit bench demo clean
+.PHONY: help venv dev wheel install-wheel services tools test lint audit bench mutation demo clean
 
 help:
 	@echo "make demo   - scaffold a sample project, migrate it on SQLite and serve it"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint   - ruff check + mypy --strict"
 	@echo "make audit  - pip-audit over the installed packages (says so when it cannot reach the advisories)"
 	@echo "make bench  - run benchmarks/ and write benchmarks/RESULTS.md"
+	@echo "make mutation - mutation scores of the critical modules into benchmarks/MUTATION.md (slow)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,8 +65,13 @@ audit: dev
 bench: install-wheel services tools
 	$(BIN)/python -m benchmarks
 
+# Not part of `make test`: it reruns tests once per mutant and takes tens of minutes.
+mutation: dev
+	$(PIP) install -r benchmarks/mutation/requirements.txt
+	$(BIN)/python -m benchmarks.mutation $(MUTATION_ARGS)
+
 demo: dev
 	@DEMO_DIR=$(DEMO_DIR) bash cli/demo.sh
 
 clean:
-	rm -rf dist build $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf dist build $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache .mutation

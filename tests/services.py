@@ -32,6 +32,17 @@ def _answers(url: str, default_port: int) -> bool:
 def require(service: str) -> str:
     """Return the URL of ``service`` ("postgres" or "redis"), or skip/fail when it is down."""
     url, port = (POSTGRES_URL, 5432) if service == "postgres" else (REDIS_URL, 6379)
-    if _answers(url, port):
+    return require_reachable(url, port)
+
+
+def require_reachable(url: str, default_port: int) -> str:
+    """Return ``url`` when a TCP connection to its host and port succeeds.
+
+    Only "unreachable" (refused, timed out, unknown host) becomes a skip, or a
+    failure under ``CI=true``. Whatever goes wrong after the connection opens
+    (a bad password, a broken client, a protocol error) is left to raise, so
+    it shows up as an error and never hides as a skip.
+    """
+    if _answers(url, default_port):
         return url
-    unavailable(f"{service} is not reachable at {url}")
+    unavailable(f"nothing answers at {url}")

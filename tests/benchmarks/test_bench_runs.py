@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 
 @pytest.fixture

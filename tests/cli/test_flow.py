@@ -20,7 +20,8 @@ import pytest
 from fastmvc.testing import temporary_postgres_database
 from tests.services import require
 
-pytestmark = pytest.mark.slow
+# Builds the wheel and a fresh venv, then runs everything twice: far past the default timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_TOOLS = ["pytest", "pytest-asyncio", "httpx", "ruff"]

@@ -16,7 +16,7 @@ import pytest
 from tests.support.servers import SERVERS, fastmvc_run
 from tests.support.serving import cli_env, generate_project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(params=SERVERS)

@@ -16,7 +16,8 @@ import pytest
 
 from tests.support.net import free_port
 
-# Generous: several servers booting at once on a loaded two-core machine are slow.
+# How long a booting server may take: four workers importing FastAPI on two
+# busy shared cores have needed more than 30 s. A bound on waiting, not on speed.
 LIVE_TIMEOUT_SECONDS = 90
 
 # Settings the test runner's own environment must not leak into a served project.

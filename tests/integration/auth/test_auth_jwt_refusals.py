@@ -11,8 +11,18 @@ from typing import Any
 import httpx
 import pytest
 from jose import jwt
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.integration.auth.auth_helpers import AUDIENCE, ISSUER, SECRET, bearer, login, register
+from tests.integration.auth.auth_helpers import (
+    AUDIENCE,
+    ISSUER,
+    SECRET,
+    AuthTestUser,
+    bearer,
+    login,
+    register,
+)
 
 
 def _b64(data: bytes) -> str:
@@ -37,8 +47,8 @@ def claims_for(user_id: int, **changes: Any) -> dict[str, Any]:
     return {key: value for key, value in claims.items() if value is not None}
 
 
-def sign(claims: dict[str, Any], key: str = SECRET) -> str:
-    return jwt.encode(claims, key, algorithm="HS256")
+def sign(claims: dict[str, Any], key: str = SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 def alg_none(claims: dict[str, Any]) -> str:
@@ -60,6 +70,9 @@ REFUSALS: dict[str, Forger] = {
         _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode()),
         _b64(json.dumps({"alg": "NONE", "typ": "JWT"}).encode()),
     ),
+    # The service's own secret under another HMAC algorithm: only the allow-list refuses these.
+    "hs384_with_the_right_secret": lambda uid: sign(claims_for(uid), algorithm="HS384"),
+    "hs512_with_the_right_secret": lambda uid: sign(claims_for(uid), algorithm="HS512"),
     "wrong_key": lambda uid: sign(claims_for(uid), key="another-key-0123456789abcdef0123456789"),
     "expired": lambda uid: sign(claims_for(uid, exp=int(time.time()) - 3600)),
     "nbf_in_future": lambda uid: sign(claims_for(uid, nbf=int(time.time()) + 3600)),
@@ -122,9 +135,19 @@ async def test_expired_token_says_so_and_nothing_more(
     assert response.json()["responseMessage"] == "Token expired"
 
 
-async def test_token_of_a_deleted_user_is_refused(client: httpx.AsyncClient, user_id: int) -> None:
-    response = await client.get("/users/me", headers=bearer(sign(claims_for(user_id + 1000))))
+async def test_token_of_a_deleted_user_is_refused(
+    client: httpx.AsyncClient, user_id: int, db_session: AsyncSession
+) -> None:
+    token = sign(claims_for(user_id))
+    assert (await client.get("/users/me", headers=bearer(token))).status_code == 200
+
+    await db_session.execute(delete(AuthTestUser).where(AuthTestUser.id == user_id))
+    await db_session.flush()
+
+    response = await client.get("/users/me", headers=bearer(token))
     assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["responseMessage"] == "Invalid token"
 
 
 async def test_refresh_token_is_refused_as_access_token(client: httpx.AsyncClient) -> None:

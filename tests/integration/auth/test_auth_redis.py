@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -33,6 +34,29 @@ def fastmvc_app_factory(redis_url: str) -> Any:
         return create_app(with_redis, routers=auth_routers(AuthTestUser))
 
     return factory
+
+
+@pytest.fixture
+async def client(app: Any, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client from an address of its own, whose rate-limit keys are deleted afterwards.
+
+    The app keeps its limiter windows in the shared Redis under the fixed
+    ``fastmvc:rl`` prefix, keyed by client IP; a unique IP makes this test's
+    keys its own, so deleting them never touches another run's.
+    """
+    ip = "10." + ".".join(str(byte) for byte in secrets.token_bytes(3))
+    transport = httpx.ASGITransport(app=app, client=(ip, 50000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        redis = Redis.from_url(redis_url)
+        # {ip:10.1.2.3}, and the login limiter's {login:10.1.2.3:<email digest>}.
+        pattern = f"fastmvc:rl:{{*:{ip}[:}}]*"
+        keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
 
 
 @pytest.fixture

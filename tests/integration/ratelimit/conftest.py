@@ -14,10 +14,14 @@ from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
+async def redis(key_prefix: str) -> AsyncIterator[Redis]:
+    """The shared Redis; whatever the test wrote under ``key_prefix`` is deleted afterwards."""
     client = await connect()
-    yield client
-    await client.aclose()
+    try:
+        yield client
+    finally:
+        await delete_prefix(client, key_prefix)
+        await client.aclose()
 
 
 @pytest.fixture

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from tests.services import require
-from tests.support.availability import unavailable
+from tests.services import require, require_reachable
 
 
 async def connect(url: str | None = None) -> Redis:
     """A client for ``url`` (the shared test Redis by default), checked with a PING."""
-    url = url or require("redis")
+    # Only "nothing answers on the port" may skip; any other error is raised.
+    url = require_reachable(url, 6379) if url else require("redis")
     client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     try:
         await client.ping()
-    except Exception as exc:  # any failure means "no Redis here"
+    except BaseException:
         await client.aclose()
-        unavailable(f"Redis not reachable at {url}: {exc}")
+        raise
     return client
 
 

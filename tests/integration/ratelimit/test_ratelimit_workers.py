@@ -26,6 +26,36 @@ TEST_DB = 15
 CLIENT_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
 
 
+# The app under test, with each response naming the worker process that sent it.
+SERVED_APP = """
+import os
+
+from fastmvc.app import create_app
+
+
+class WorkerPid:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_pid(message):
+            if message["type"] == "http.response.start":
+                pid = str(os.getpid()).encode()
+                message["headers"] = [*message.get("headers", []), (b"x-worker-pid", pid)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_pid)
+
+
+app = create_app()
+app.add_middleware(WorkerPid)
+"""
+
+
 def redis_db_url(db: int) -> str:
     base = require("redis").rsplit("/", 1)[0]
     return f"{base}/{db}"
@@ -54,9 +84,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         "PYTHONPATH": str(Path.cwd()),
     }
     # Its own folder: no stray .env is read, app.db stays in tmp_path.
-    project = write_project(
-        tmp_path / "project", "from fastmvc.app import create_app\n\napp = create_app()\n"
-    )
+    project = write_project(tmp_path / "project", SERVED_APP)
     with fastmvc_run(
         project, request.param, "--workers", "4", env=env, log=tmp_path / "server.log"
     ) as served:
@@ -78,6 +106,9 @@ async def test_exactly_the_limit_passes_across_four_workers(server: str) -> None
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}
+    # Several processes answered (and counted), or "across workers" would prove nothing.
+    workers = {r.headers["x-worker-pid"] for r in responses}
+    assert len(workers) >= 2, workers
 
     allowed = [r for r in responses if r.status_code == 200]
     # Every slot was handed out exactly once, whichever worker handed it out.

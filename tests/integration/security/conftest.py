@@ -13,10 +13,16 @@ from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
+async def redis(key_prefix: str) -> AsyncIterator[Redis]:
+    """The shared Redis; every key under ``key_prefix`` is deleted after the test, pass or fail."""
     client = Redis.from_url(require("redis"), socket_timeout=2, socket_connect_timeout=2)
-    yield client
-    await client.aclose()
+    try:
+        yield client
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{key_prefix}:*", count=500)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 @pytest.fixture

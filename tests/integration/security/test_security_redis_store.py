@@ -25,10 +25,6 @@ def service(store: TokenStore) -> TokenService:
     return TokenService(KEYS, store)
 
 
-async def test_store_is_a_token_store(redis: Redis, key_prefix: str) -> None:
-    assert isinstance(RedisTokenStore(redis, prefix=key_prefix), TokenStore)
-
-
 async def test_revocation_keys_expire_with_the_token_and_share_the_family_hash_tag(
     redis: Redis, key_prefix: str
 ) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastmvc.db import Database
 from fastmvc.repository import Repository
+from fastmvc.testing import rollback_session
 from tests.models import Widget
 
 MARKER = "plugin-rollback-marker"
@@ -28,8 +32,20 @@ async def test_db_session_writes_are_visible_in_the_test(db_session: AsyncSessio
     assert await WidgetRepository(db_session).exists({"name": MARKER})
 
 
-async def test_and_are_gone_in_the_next_test(db_session: AsyncSession) -> None:
-    assert not await WidgetRepository(db_session).exists({"name": MARKER})
+async def test_committed_writes_are_gone_after_the_rollback_session(
+    fastmvc_database: Database,
+) -> None:
+    # Two rollback sessions in a row, as db_session gives two tests in a row:
+    # this test stands alone, whatever else runs and in whatever order.
+    marker = f"{MARKER}-{uuid.uuid4().hex}"
+    async with rollback_session(fastmvc_database) as (_connection, first):
+        await WidgetRepository(first).create({"name": marker, "price": 1})
+        await first.commit()
+        assert await WidgetRepository(first).exists({"name": marker})
+    async with rollback_session(fastmvc_database) as (_connection, second):
+        assert not await WidgetRepository(second).exists({"name": marker})
+    async with fastmvc_database.read_session() as outside:
+        assert not await WidgetRepository(outside).exists({"name": marker})
 
 
 async def test_unknown_route_and_method_use_the_envelope(client: httpx.AsyncClient) -> None:

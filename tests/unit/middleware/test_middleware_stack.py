@@ -66,3 +66,7 @@ def test_public_names_are_exported_and_sorted() -> None:
     assert "install_middleware" in names
     assert all(hasattr(middleware_package, name) for name in names)
     assert len(set(names)) == len(names)
+    # isort-style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
+    kinds = [0 if name.isupper() else 1 if name[0].isupper() else 2 for name in names]
+    assert list(zip(kinds, names, strict=True)) == sorted(zip(kinds, names, strict=True))
+    assert kinds == sorted(kinds) and 0 in kinds and 1 in kinds and 2 in kinds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import anyio
 import pytest
@@ -97,10 +98,95 @@ async def test_hashing_runs_off_the_event_loop_thread() -> None:
     assert threading.get_ident() not in seen
 
 
-def test_default_concurrency_leaves_a_cpu_for_the_event_loop() -> None:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    expected = max(1, min(4, (cpus or 1) - 1))
-
+@pytest.mark.parametrize(("cpus", "expected"), [(1, 1), (2, 1), (3, 2), (5, 4), (64, 4)])
+def test_default_concurrency_leaves_a_cpu_for_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
     assert default_hash_concurrency() == expected
-    assert PasswordHasher()._limiter.total_tokens == expected
+
+
+def test_default_concurrency_falls_back_to_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert default_hash_concurrency() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_hash_concurrency() == 1
+
+
+class GatedArgon2:
+    """Wraps argon2's hasher: every call waits at a gate and the peak overlap is recorded."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.running = self.peak = 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+
+    def _gated(self, call: Any, *args: Any) -> Any:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        self.release.wait(5)
+        with self.lock:
+            self.running -= 1
+        return call(*args)
+
+    def hash(self, password: str) -> str:
+        return str(self._gated(self.inner.hash, password))
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return bool(self._gated(self.inner.verify, password_hash, password))
+
+
+@pytest.mark.parametrize("operation", ["hash", "verify"])
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_no_more_than_concurrency_hashes_run_at_once(
+    concurrency: int, operation: str
+) -> None:
+    hasher = PasswordHasher(time_cost=1, memory_kib=64, concurrency=concurrency)
+    stored = await hasher.hash("pw-12345678")
+    gate = GatedArgon2(hasher._argon2)
+    hasher._argon2 = gate  # type: ignore[assignment]
+    calls = {
+        "hash": lambda: hasher.hash("pw-12345678"),
+        "verify": lambda: hasher.verify(stored, "pw-12345678"),
+    }
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+            tg.start_soon(calls[operation])
+        # Give every task the chance to start a thread, were it allowed to.
+        with anyio.fail_after(5):
+            while gate.running < concurrency:
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.2)
+        gate.release.set()
+
+    assert gate.peak == concurrency
+
+
+async def test_defaults_are_argon2id_at_owasp_cost() -> None:
+    stored = await PasswordHasher(concurrency=1).hash("pw-12345678")
+    params = extract_parameters(stored)
+    assert stored.startswith("$argon2id$")
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (2, 19_456, 1)
+
+
+async def test_every_parameter_reaches_argon2() -> None:
+    # Values that differ from argon2-cffi's own defaults (3, 65536, 4).
+    stored = await PasswordHasher(time_cost=1, memory_kib=256, parallelism=2).hash("pw-12345678")
+    params = extract_parameters(stored)
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (1, 256, 2)
+
+
+def test_from_settings_passes_the_concurrency() -> None:
+    assert (
+        PasswordHasher.from_settings(Settings(password_hash_concurrency=3))._limiter.total_tokens
+        == 3
+    )
+
+
+def test_default_hasher_uses_the_default_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(3)), raising=False)
+    assert PasswordHasher()._limiter.total_tokens == 2
     assert PasswordHasher(concurrency=7)._limiter.total_tokens == 7

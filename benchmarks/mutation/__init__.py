@@ -1,0 +1,1 @@
+"""Mutation testing (``make mutation``): do the tests fail when a critical module is wrong?"""
