@@ -42,3 +42,14 @@ async def session(database: Database) -> AsyncIterator[AsyncSession]:
     """A session rolled back after the test."""
     async with rollback_session(database) as (_connection, db_session):
         yield db_session
+
+
+# Tests marked slow serve apps, start their own engines or scaffold projects:
+# they get a longer default limit than the suite's 180 s, unless they set one.
+SLOW_TEST_TIMEOUT_SECONDS = 600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT_SECONDS))
