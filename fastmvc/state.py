@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from fastmvc.cache import Cache
+    from fastmvc.mail import Mailer
     from fastmvc.ratelimit import RateLimiter
     from fastmvc.security import PasswordHasher, TokenService
 
@@ -36,6 +37,7 @@ class Runtime:
     cache: Cache
     tokens: TokenService
     passwords: PasswordHasher
+    mailer: Mailer
 
     async def aclose(self) -> None:
         """Release connections (called by the app's lifespan on shutdown)."""
