@@ -5,6 +5,7 @@ from fastmvc.db.engine import Database
 from fastmvc.db.mixins import (
     Entity,
     IdMixin,
+    OwnedMixin,
     SoftDeleteMixin,
     TimestampMixin,
     UrnMixin,
@@ -18,6 +19,7 @@ __all__ = [
     "Database",
     "Entity",
     "IdMixin",
+    "OwnedMixin",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UTCDateTime",
