@@ -29,7 +29,7 @@ from fastmvc.auth.schemas import (
 )
 from fastmvc.auth.service import AccountOptions, AuthService
 from fastmvc.controller import ERROR_RESPONSES, envelope
-from fastmvc.dependencies import SessionDep
+from fastmvc.dependencies import SessionDep, background_session
 from fastmvc.dto import Envelope, ErrorEnvelope
 from fastmvc.errors import ConflictError
 from fastmvc.ratelimit import login_rate_limit, password_reset_rate_limit, register_rate_limit
@@ -115,11 +115,12 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
     auth.user_model = user_model
     users = APIRouter(prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
 
-    async def in_background(runtime: Runtime, action: str, *args: Any) -> None:
+    async def in_background(request: Request, action: str, *args: Any) -> None:
         # Runs after the response is sent, in its own unit of work; a mail
         # failure is logged, never shown to the (already answered) client.
+        runtime = get_runtime(request)
         try:
-            async with runtime.database.unit_of_work() as session:
+            async with background_session(request.app) as session:
                 service = _service(runtime, session, user_model)
                 if action == "reset":
                     await service.send_password_reset(*args)
@@ -159,7 +160,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
         if service.options.email_verification_required:
             with suppress(ConflictError):
                 created = await service.register(payload.email, payload.password)
-                background.add_task(in_background, get_runtime(request), "verify", created.id)
+                background.add_task(in_background, request, "verify", created.id)
             return envelope(
                 None,
                 message="Registration received",
@@ -234,7 +235,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
         payload: PasswordForgotIn, request: Request, background: BackgroundTasks
     ) -> Response:
         """Mail a reset token if the account exists. Always 202, looked up after answering."""
-        background.add_task(in_background, get_runtime(request), "reset", payload.email)
+        background.add_task(in_background, request, "reset", payload.email)
         return envelope(
             None,
             message="If the account exists, a reset mail is on its way",
