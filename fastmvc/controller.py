@@ -234,7 +234,7 @@ class Controller:
     policy: ClassVar[Policy | str | None] = None
     public: ClassVar[bool] = False
 
-    actor: Any = None
+    actor: Principal | None = None
     grant: Grant = Grant(actor=None)
 
     @classmethod
