@@ -26,7 +26,6 @@ import pytest
 from fastmvc.testing import temporary_postgres_database
 from tests.services import require
 from tests.support.net import free_port
-from tests.support.serving import wait_until_live
 
 pytestmark = pytest.mark.slow
 
@@ -183,8 +182,7 @@ def _served(venv: Venv, shop: Path, env: dict[str, str], workers: int) -> Iterat
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_until_live(base, server, log_path, "fastmvc run")
-            time.sleep(1.0 if workers > 1 else 0)  # the other workers finish booting too
+            _wait_for_workers(base, server, log_path, workers)
             yield base
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -193,6 +191,28 @@ def _served(venv: Venv, shop: Path, env: dict[str, str], workers: int) -> Iterat
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
+
+
+def _wait_for_workers(base: str, server: subprocess.Popen[bytes], log: Path, workers: int) -> None:
+    """Wait (generously: the machine may be loaded) for the app, then for every worker."""
+    deadline = time.monotonic() + 180
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"fastmvc run exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"fastmvc run did not answer within 180 s:\n{log.read_text()}")
+        time.sleep(0.5)
+    # uvicorn logs one "Application startup complete" per worker; give the rest time.
+    settle = time.monotonic() + 30
+    while time.monotonic() < settle:
+        if log.read_text(errors="replace").count("Application startup complete") >= workers:
+            return
+        time.sleep(0.5)
 
 
 def _token(http: httpx.Client, email: str, password: str) -> dict[str, str]:
