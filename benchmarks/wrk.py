@@ -57,7 +57,8 @@ def _to_ms(text: str) -> float:
 
 def parse_wrk(output: str) -> WrkResult:
     """Read requests/s, p50, p99 and failures from ``wrk --latency`` output."""
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
+    # wrk pads second-scale latencies ("1.05s ") with a trailing space.
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)[ \t]*$", output, re.MULTILINE))
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)

@@ -10,9 +10,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fastmvc.access import Policy
     from fastmvc.app import create_app
     from fastmvc.controller import Controller, CRUDController, envelope
-    from fastmvc.db import Base, Database, Entity, SoftDeleteMixin
+    from fastmvc.db import Base, Database, Entity, OwnedMixin, SoftDeleteMixin
     from fastmvc.dependencies import SessionDep
     from fastmvc.dto import DTO, Envelope, ErrorEnvelope, OutDTO, Page
     from fastmvc.errors import (
@@ -47,8 +48,10 @@ _EXPORTS = {
     "ForbiddenError": "fastmvc.errors",
     "NotFoundError": "fastmvc.errors",
     "OutDTO": "fastmvc.dto",
+    "OwnedMixin": "fastmvc.db",
     "Page": "fastmvc.dto",
     "PageRequest": "fastmvc.repository",
+    "Policy": "fastmvc.access",
     "Repository": "fastmvc.repository",
     "Service": "fastmvc.service",
     "SessionDep": "fastmvc.dependencies",
@@ -78,8 +81,10 @@ __all__ = [
     "ForbiddenError",
     "NotFoundError",
     "OutDTO",
+    "OwnedMixin",
     "Page",
     "PageRequest",
+    "Policy",
     "Repository",
     "Service",
     "SessionDep",

@@ -40,6 +40,7 @@ HealthEnvelope = Envelope[dict[str, str]]
 def create_runtime(settings: Settings) -> Runtime:
     """Build every shared backend for ``settings`` (no I/O happens yet)."""
     from fastmvc.cache import build_cache
+    from fastmvc.mail import build_mailer
     from fastmvc.ratelimit import build_limiter
     from fastmvc.security import PasswordHasher, build_token_service
 
@@ -61,6 +62,7 @@ def create_runtime(settings: Settings) -> Runtime:
         cache=build_cache(settings, redis),
         tokens=build_token_service(settings, redis),
         passwords=PasswordHasher.from_settings(settings),
+        mailer=build_mailer(settings),
     )
 
 
@@ -130,6 +132,19 @@ def _health_router() -> APIRouter:
     return router
 
 
+def _guard_users_without_redis(runtime: Runtime, routers: Sequence[APIRouter]) -> None:
+    """On the embedded backend, let the user row revoke tokens (see :mod:`fastmvc.auth.guard`)."""
+    if runtime.redis is not None or runtime.tokens.guard is not None:
+        return
+    from fastmvc.auth.guard import UserRowGuard
+    from fastmvc.auth.router import AuthRouter
+
+    for router in routers:
+        if isinstance(router, AuthRouter) and router.user_model is not None:
+            runtime.tokens.guard = UserRowGuard(runtime.database, router.user_model)
+            return
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -157,6 +172,7 @@ def create_app(
         configure_logging(settings)
     _warn_about_risky_settings(settings)
     runtime = create_runtime(settings)
+    _guard_users_without_redis(runtime, routers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

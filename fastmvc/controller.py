@@ -15,7 +15,14 @@ on a shared object::
     router = ProductController.as_router()
 
 Custom routes are methods decorated with :func:`get`, :func:`post`, …; their
-parameters (besides ``self``) are ordinary FastAPI parameters.
+parameters (besides ``self``) are ordinary FastAPI parameters. The caller is
+``self.actor`` (a :class:`~fastmvc.security.Principal`, or ``None`` on a
+public route).
+
+Access is data: a controller declares its policies (``read_policy`` and
+``write_policy`` on a :class:`CRUDController`, ``policy`` on a plain
+:class:`Controller`, or ``policy=`` on one route) and every route enforces
+them through one dependency built from :func:`fastmvc.access.authorize`.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from fastmvc.access import Access, Grant, Policy, authorize, owner_scope
 from fastmvc.context import get_request_id
 from fastmvc.dependencies import ReadSessionDep, SessionDep
 from fastmvc.dto import Envelope, Page
@@ -35,6 +43,8 @@ from fastmvc.openapi import error_responses, sort_example, sort_pattern
 from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from fastmvc.responses import EnvelopeTemplate, envelope_response
+from fastmvc.security.dependencies import require_user
+from fastmvc.security.tokens import Principal
 from fastmvc.service import CRUDService
 from fastmvc.typemap import JSON_SAFE_RANGE
 
@@ -51,6 +61,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _ROUTE_ATTR = "__fastmvc_route__"
 RESERVED_QUERY = frozenset({"limit", "cursor", "offset", "sort", "with_total"})
@@ -60,8 +71,53 @@ ERROR_RESPONSES = error_responses(400, 401, 404, 409, 413, 422, 429, 500, 503)
 """Statuses any controller route may send (the CRUD routes declare their own, narrower)."""
 
 
+FORBIDDEN_RESPONSE = error_responses(403)
+"""Added to the routes an ``admin`` policy guards."""
+
+
+def policy_responses(policy: Policy) -> dict[int | str, dict[str, Any]]:
+    """What ``policy`` itself can answer: 401 without a token, 403 without the admin role."""
+    if policy is Policy.PUBLIC:
+        return {}
+    if policy is Policy.ADMIN:
+        return error_responses(401, 403)
+    return error_responses(401)
+
+_GRANTS: dict[Policy, Callable[..., Any]] = {}
+_REQUIRE_USER: Any = Depends(require_user)
+
+
+def grant_dependency(policy: Policy | str) -> Callable[..., Any]:
+    """The FastAPI dependency that enforces ``policy`` and returns the :class:`Grant`.
+
+    ``public`` reads no token at all; the others need a valid Bearer token
+    (401 otherwise), and ``admin`` the ``admin`` role (403 otherwise).
+    """
+    policy = Policy(policy)
+    dependency = _GRANTS.get(policy)
+    if dependency is not None:
+        return dependency
+    if policy is Policy.PUBLIC:
+
+        async def public_grant() -> Grant:
+            return Grant(actor=None)
+
+        dependency = public_grant
+    else:
+
+        async def signed_in_grant(principal: Principal = _REQUIRE_USER) -> Grant:
+            return authorize(policy, principal)
+
+        dependency = signed_in_grant
+    _GRANTS[policy] = dependency
+    return dependency
+
+
 def route(method: str, path: str, **options: Any) -> Callable[[F], F]:
-    """Mark a controller method as a route; ``options`` go to ``APIRouter.add_api_route``."""
+    """Mark a controller method as a route; ``options`` go to ``APIRouter.add_api_route``.
+
+    ``policy=`` (a :class:`~fastmvc.access.Policy`) overrides the controller's for this route.
+    """
 
     def mark(func: F) -> F:
         setattr(func, _ROUTE_ATTR, (method.upper(), path, options))
@@ -120,13 +176,34 @@ def envelope(
     return envelope_response(body.model_dump_json().encode(), status_code=status_code)
 
 
-def _bind_method(cls: type[Controller], func: Callable[..., Any]) -> Callable[..., Any]:
-    """Make an endpoint that builds a fresh controller per request and calls ``func``."""
+_GRANT_PARAMETER = "fastmvc_grant_"
+
+
+def _bind_method(
+    cls: type[Controller], func: Callable[..., Any], policy: Policy
+) -> Callable[..., Any]:
+    """Make an endpoint that builds a fresh controller per request and calls ``func``.
+
+    The controller gets the caller as ``actor`` (and the whole ``grant``)
+    from the policy's dependency, which runs before the method.
+    """
     signature = inspect.signature(func, eval_str=True)
     parameters = list(signature.parameters.values())[1:]
+    grant = inspect.Parameter(
+        _GRANT_PARAMETER,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[Grant, Depends(grant_dependency(policy))],
+    )
+    variadic = [p for p in parameters if p.kind is inspect.Parameter.VAR_KEYWORD]
+    parameters = [p for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    parameters = [*parameters, grant, *variadic]
 
     async def endpoint(*args: Any, **kwargs: Any) -> Any:
-        return await func(cls(), *args, **kwargs)
+        granted: Grant = kwargs.pop(_GRANT_PARAMETER)
+        controller = cls()
+        controller.grant = granted
+        controller.actor = granted.actor
+        return await func(controller, *args, **kwargs)
 
     endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = func.__name__
@@ -140,23 +217,33 @@ class Controller:
     Class attributes:
         prefix: URL prefix of every route.
         tags: OpenAPI tags.
-        dependencies: Dependencies applied to every route (e.g. ``Depends(require_user)``).
-        public: When false, every route requires a Bearer token.
+        dependencies: Dependencies applied to every route.
+        policy: Who may call the routes (a :class:`~fastmvc.access.Policy`).
+            By default ``user``: a Bearer token is needed unless the
+            controller says otherwise. ``owner`` behaves as ``user`` here;
+            a custom route scopes rows itself through its service.
+        public: Shorthand for ``policy = Policy.PUBLIC``.
+
+    Instance attributes (per request):
+        actor: The caller's :class:`~fastmvc.security.Principal`, or ``None``.
+        grant: The :class:`~fastmvc.access.Grant` the policy gave.
     """
 
     prefix: ClassVar[str] = ""
     tags: ClassVar[Sequence[str]] = ()
     dependencies: ClassVar[Sequence[Any]] = ()
-    public: ClassVar[bool] = True
+    policy: ClassVar[Policy | str | None] = None
+    public: ClassVar[bool] = False
+
+    actor: Principal | None = None
+    grant: Grant = Grant(actor=None)
 
     @classmethod
-    def _router_dependencies(cls) -> list[Any]:
-        dependencies = list(cls.dependencies)
-        if not cls.public:
-            from fastmvc.security import require_user
-
-            dependencies.append(Depends(require_user))
-        return dependencies
+    def route_policy(cls, method: str) -> Policy:
+        """The policy of a custom route answering ``method``."""
+        if cls.policy is not None:
+            return Policy(cls.policy)
+        return Policy.PUBLIC if cls.public else Policy.USER
 
     @classmethod
     def as_router(cls) -> APIRouter:
@@ -164,7 +251,7 @@ class Controller:
         router = APIRouter(
             prefix=cls.prefix,
             tags=list(cls.tags) or None,
-            dependencies=cls._router_dependencies(),
+            dependencies=list(cls.dependencies),
             responses=cls.router_responses(),
         )
         for name in dir(cls):
@@ -173,7 +260,12 @@ class Controller:
             if func is None or spec is None:
                 continue
             method, path, options = spec
-            router.add_api_route(path, _bind_method(cls, func), methods=[method], **options)
+            options = dict(options)
+            policy = Policy(options.pop("policy", None) or cls.route_policy(method))
+            if policy is Policy.ADMIN:
+                options["responses"] = {**FORBIDDEN_RESPONSE, **options.get("responses", {})}
+            endpoint = _bind_method(cls, func, policy)
+            router.add_api_route(path, endpoint, methods=[method], **options)
         cls.add_routes(router)
         return router
 
@@ -207,11 +299,16 @@ class CRUDController(Controller):
     """The ``/products``-style routes of ARCHITECTURE.md for one service.
 
     ``GET /``, ``POST /``, ``GET /{id}``, ``PATCH /{id}`` and ``DELETE /{id}``.
-    Entities are private by default: set ``public = True`` to serve them
-    without a Bearer token.
+
+    ``read_policy`` guards ``GET``; ``write_policy`` guards ``POST``, ``PATCH``
+    and ``DELETE``. Both default to ``user``; ``public = True`` is short for
+    ``read_policy = Policy.PUBLIC`` (writes still need a token). Under
+    ``owner``, the service gets the caller's row scope: lists show only the
+    caller's rows, another user's row answers 404, admins see every row.
     """
 
-    public: ClassVar[bool] = False
+    read_policy: ClassVar[Policy | str | None] = None
+    write_policy: ClassVar[Policy | str] = Policy.USER
     resource: ClassVar[str] = "item"
     service_class: ClassVar[type[CRUDService[Any, Any]]]
     create_schema: ClassVar[type[BaseModel]]
@@ -222,12 +319,37 @@ class CRUDController(Controller):
     def router_responses(cls) -> dict[int | str, dict[str, Any]]:
         """What any CRUD route may answer; each route adds its own (404, 409…)."""
         # 400: a body that is not JSON at all (FastAPI cannot even parse it).
-        common = (400, 413, 422, 429, 500, 503)
-        return error_responses(*common) if cls.public else error_responses(401, *common)
+        # 401 and 403 come per route, from its policy.
+        return error_responses(400, 413, 422, 429, 500, 503)
+
+    @classmethod
+    def access(cls) -> Access:
+        """The controller's read and write policies.
+
+        Raises:
+            ValueError: ``write_policy`` is ``public``.
+        """
+        read = cls.read_policy or (Policy.PUBLIC if cls.public else Policy.USER)
+        return Access(read=Policy(read), write=Policy(cls.write_policy))
+
+    @classmethod
+    def route_policy(cls, method: str) -> Policy:
+        """Custom routes here: reads follow ``read_policy``, the rest ``write_policy``."""
+        if cls.policy is not None:
+            return Policy(cls.policy)
+        access = cls.access()
+        return access.read if method in _READ_METHODS else access.write
 
     @classmethod
     def add_routes(cls, router: APIRouter) -> None:
         """Add the five CRUD routes."""
+        access = cls.access()
+        # Defaults, not Annotated aliases: this module's annotations are strings,
+        # and FastAPI resolves them against the module, where locals are unknown.
+        read_grant: Any = Depends(grant_dependency(access.read))
+        write_grant: Any = Depends(grant_dependency(access.write))
+        read_responses = policy_responses(access.read)
+        write_responses = policy_responses(access.write)
         resource = cls.resource
         model = cls.service_class.repository_class.model
         title = resource.replace("_", " ").capitalize()
@@ -258,9 +380,13 @@ class CRUDController(Controller):
             description="Comma-separated fields, `-` for descending, each at most once.",
         )
 
+        def service(session: Any, grant: Grant) -> CRUDService[Any, Any]:
+            return service_class(session, actor=grant.actor, scope=owner_scope(grant))
+
         async def list_items(
             request: Request,
             session: ReadSessionDep,
+            grant: Grant = read_grant,
             limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
             cursor: Annotated[
                 str | None,
@@ -282,7 +408,7 @@ class CRUDController(Controller):
                 for key, value in request.query_params.multi_items()
                 if key not in RESERVED_QUERY
             ]
-            page = await service_class(session).read_page(
+            page = await service(session, grant).read_page(
                 PageRequest(
                     where=parse_filters(filters) if filters else None,
                     sort=sort,
@@ -301,21 +427,29 @@ class CRUDController(Controller):
             data_json = page_json(data, exclude=None if with_total == "true" else {"total"})
             return envelope_response(templates["list"].render(data_json))
 
-        async def create_item(payload: Any, session: SessionDep) -> Response:
-            instance = await service_class(session).create(payload.model_dump())
+        async def create_item(
+            payload: Any, session: SessionDep, grant: Grant = write_grant
+        ) -> Response:
+            instance = await service(session, grant).create(payload.model_dump())
             return item_response(instance, "created", 201)
 
-        async def get_item(id: IdPath, session: ReadSessionDep) -> Response:
-            return item_response(await service_class(session).read(id), "found")
+        async def get_item(
+            id: IdPath, session: ReadSessionDep, grant: Grant = read_grant
+        ) -> Response:
+            return item_response(await service(session, grant).read(id), "found")
 
-        async def update_item(id: IdPath, payload: Any, session: SessionDep) -> Response:
+        async def update_item(
+            id: IdPath, payload: Any, session: SessionDep, grant: Grant = write_grant
+        ) -> Response:
             data = payload.model_dump(exclude_unset=True)
             expected = data.pop("version", None)
-            instance = await service_class(session).update(id, data, expected_version=expected)
+            instance = await service(session, grant).update(id, data, expected_version=expected)
             return item_response(instance, "updated")
 
-        async def delete_item(id: IdPath, session: SessionDep) -> Response:
-            await service_class(session).delete(id)
+        async def delete_item(
+            id: IdPath, session: SessionDep, grant: Grant = write_grant
+        ) -> Response:
+            await service(session, grant).delete(id)
             return envelope_response(templates["deleted"].render(b"null"))
 
         filter_help = (
@@ -330,7 +464,7 @@ class CRUDController(Controller):
             methods=["GET"],
             response_model=page_envelope,
             name=f"{resource}_list",
-            responses=error_responses(400),
+            responses={**error_responses(400), **read_responses},
             summary=f"List {resource} rows",
             description=filter_help,
         )
@@ -341,7 +475,7 @@ class CRUDController(Controller):
             status_code=201,
             response_model=item_envelope,
             name=f"{resource}_create",
-            responses=error_responses(409),
+            responses={**error_responses(409), **write_responses},
             summary=f"Create a {resource}",
         )
         router.add_api_route(
@@ -350,7 +484,7 @@ class CRUDController(Controller):
             methods=["GET"],
             response_model=item_envelope,
             name=f"{resource}_get",
-            responses=error_responses(404),
+            responses={**error_responses(404), **read_responses},
             summary=f"Get a {resource}",
         )
         router.add_api_route(
@@ -359,7 +493,7 @@ class CRUDController(Controller):
             methods=["PATCH"],
             response_model=item_envelope,
             name=f"{resource}_update",
-            responses=error_responses(404, 409),
+            responses={**error_responses(404, 409), **write_responses},
             summary=f"Update a {resource} (send `version` for optimistic locking)",
         )
         router.add_api_route(
@@ -368,6 +502,6 @@ class CRUDController(Controller):
             methods=["DELETE"],
             response_model=empty_envelope,
             name=f"{resource}_delete",
-            responses=error_responses(404, 409),
+            responses={**error_responses(404, 409), **write_responses},
             summary=f"Delete a {resource}",
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastmvc.settings import Settings
@@ -17,6 +18,7 @@ __all__ = [
     "RuntimeDep",
     "SessionDep",
     "SettingsDep",
+    "background_session",
     "get_primary_read_session",
     "get_read_session",
     "get_session",
@@ -48,6 +50,19 @@ async def get_primary_read_session(request: Request) -> AsyncIterator[AsyncSessi
     """Like :func:`get_read_session`, but always on the primary: for reads that must be current."""
     async with get_runtime(request).database.read_session(primary=True) as session:
         yield session
+
+
+def background_session(app: FastAPI) -> AbstractAsyncContextManager[AsyncSession]:
+    """A unit of work for work done after the response (background tasks).
+
+    It honours an override of :func:`get_session` (the test plugin's
+    transaction), so background work sees what the request saw.
+    """
+    override: Any = app.dependency_overrides.get(get_session)
+    if override is not None:
+        return cast(AbstractAsyncContextManager[AsyncSession], asynccontextmanager(override)())
+    state: Any = app.state
+    return cast(Runtime, state.fastmvc).database.unit_of_work()
 
 
 def get_settings_dep(request: Request) -> Settings:

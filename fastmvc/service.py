@@ -1,21 +1,32 @@
 """Services hold the business rules, inside the request's unit of work.
 
 ``CRUDService`` gives create/read/update/delete over one repository, with
-hooks to override. It raises :class:`~fastmvc.errors.NotFoundError` and
+hooks to override. The caller is ``self.actor`` (a
+:class:`~fastmvc.security.Principal`, or ``None`` on a public route), and
+``self.scope`` is the row condition the controller's policy set (``owner``:
+the caller's rows). Every repository call below passes that scope, so an
+owned list stays one query and another user's row is simply not found.
+
+It raises :class:`~fastmvc.errors.NotFoundError` and
 :class:`~fastmvc.errors.ConflictError`; it never imports FastAPI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fastmvc.access import OWNER_COLUMN, Scope, subject_id
 from fastmvc.db.base import Base
 from fastmvc.errors import NotFoundError
 from fastmvc.repository.base import Repository
 from fastmvc.repository.page import PageRequest, PageResult
+
+if TYPE_CHECKING:
+    from fastmvc.security.tokens import Principal
 
 __all__ = ["CRUDService", "Service"]
 
@@ -24,10 +35,17 @@ RepoT = TypeVar("RepoT", bound=Repository[Any])
 
 
 class Service:
-    """Base of every service: it holds the request's session."""
+    """Base of every service: the request's session and the caller.
 
-    def __init__(self, session: AsyncSession) -> None:
+    Args:
+        session: The request's session (its unit of work).
+        actor: Who is calling: the verified token's principal, or ``None``
+            on a public route (and in scripts).
+    """
+
+    def __init__(self, session: AsyncSession, *, actor: Principal | None = None) -> None:
         self.session = session
+        self.actor = actor
 
 
 class CRUDService(Service, Generic[ModelT, RepoT]):
@@ -41,9 +59,21 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
     repository_class: type[RepoT]
     resource_name: ClassVar[str | None] = None
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Principal | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        super().__init__(session, actor=actor)
+        self.scope = scope
         self.repository: RepoT = self.repository_class(session)
+
+    @property
+    def owned(self) -> bool:
+        """Whether the model keeps an ``owner_id``."""
+        return OWNER_COLUMN in inspect(self.repository.model).columns
 
     @property
     def resource(self) -> str:
@@ -80,14 +110,14 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
 
     async def get(self, id: Any) -> ModelT:
         """Return the row or raise :class:`NotFoundError`."""
-        instance: ModelT | None = await self.repository.get(id)
+        instance: ModelT | None = await self.repository.get(id, scope=self.scope)
         if instance is None:
             raise self.not_found(id)
         return instance
 
     async def list(self, request: PageRequest) -> PageResult[ModelT]:
         """Return one page of entities."""
-        page: PageResult[ModelT] = await self.repository.page(request)
+        page: PageResult[ModelT] = await self.repository.page(request, scope=self.scope)
         return page
 
     async def read(self, id: Any) -> Any:
@@ -98,19 +128,24 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         Raises:
             NotFoundError: No such row.
         """
-        row = await self.repository.get_row(id)
+        row = await self.repository.get_row(id, scope=self.scope)
         if row is None:
             raise self.not_found(id)
         return row
 
     async def read_page(self, request: PageRequest) -> PageResult[Any]:
         """The HTTP read path of ``GET /``: one page of plain rows for the Out DTO."""
-        page: PageResult[Any] = await self.repository.page_rows(request)
+        page: PageResult[Any] = await self.repository.page_rows(request, scope=self.scope)
         return page
 
     async def create(self, data: Mapping[str, Any]) -> ModelT:
-        """Insert a row after ``before_create`` and before ``after_create``."""
+        """Insert a row after ``before_create`` and before ``after_create``.
+
+        On an owned model, ``owner_id`` is the actor's id whatever ``data`` says.
+        """
         values = await self.before_create(dict(data))
+        if self.actor is not None and self.owned:
+            values[OWNER_COLUMN] = subject_id(self.actor)
         instance: ModelT = await self.repository.create(values)
         await self.after_create(instance)
         return instance
@@ -126,7 +161,7 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         """
         values = await self.before_update(id, dict(data))
         instance: ModelT | None = await self.repository.update(
-            id, values, expected_version=expected_version
+            id, values, expected_version=expected_version, scope=self.scope
         )
         if instance is None:
             raise self.not_found(id)
@@ -136,6 +171,6 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
     async def delete(self, id: Any) -> None:
         """Delete a row (soft when the model supports it)."""
         await self.before_delete(id)
-        if not await self.repository.delete(id):
+        if not await self.repository.delete(id, scope=self.scope):
             raise self.not_found(id)
         await self.after_delete(id)

@@ -105,6 +105,22 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
     jwt_max_token_bytes: int = Field(default=4096, ge=256)
+    # Redis key prefix of the token denylist and the per-user revocation marks.
+    token_store_prefix: str = Field(default="fastmvc:tok", min_length=1, max_length=64)
+
+    # accounts
+    registration_enabled: bool = True
+    email_verification_required: bool = False
+    mail_backend: Literal["console", "smtp"] = "console"
+    mail_from: str = "no-reply@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    password_reset_token_minutes: int = Field(default=30, ge=1, le=1440)
+    email_verification_token_minutes: int = Field(default=1440, ge=1)
 
     # rate limiting
     rate_limit_enabled: bool = True
@@ -116,9 +132,6 @@ class Settings(BaseSettings):
     password_reset_rate_limit_per_minute: int = Field(default=5, ge=1)
     # Clients are limited per IPv6 network of this size: one host usually owns a whole /64.
     rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
-
-    # accounts
-    email_verification_required: bool = False
 
     # observability (DOCS_ENABLED defaults to false in production, see _secure_defaults)
     docs_enabled: bool = True

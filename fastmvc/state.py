@@ -20,6 +20,7 @@ from fastmvc.settings import Settings
 
 if TYPE_CHECKING:
     from fastmvc.cache import Cache
+    from fastmvc.mail import Mailer
     from fastmvc.ratelimit import RateLimiter
     from fastmvc.redis import RedisClient
     from fastmvc.security import PasswordHasher, TokenService
@@ -40,6 +41,7 @@ class Runtime:
     cache: Cache
     tokens: TokenService
     passwords: PasswordHasher
+    mailer: Mailer
 
     async def start(self) -> None:
         """Load a Redis Cluster's slot map before traffic arrives (called by the app's lifespan).

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from benchmarks.crud.model import (
+    OwnedProduct,
     PlainCreate,
     PlainOut,
     Product,
@@ -28,6 +29,7 @@ from benchmarks.crud.model import (
     ProductUpdate,
 )
 from benchmarks.settings import bench_settings
+from fastmvc.access import Policy
 from fastmvc.app import create_app
 from fastmvc.controller import CRUDController
 from fastmvc.repository import Repository
@@ -40,6 +42,7 @@ __all__ = [
     "asyncpg_app",
     "fastcrud_app",
     "fastmvc_auth_app",
+    "fastmvc_owned_app",
     "fastmvc_public_app",
     "fastmvc_settings",
     "orm_app",
@@ -83,6 +86,27 @@ class PrivateProducts(PublicProducts):
     public = False
 
 
+class OwnedProductRepository(Repository[OwnedProduct]):
+    model = OwnedProduct
+
+
+class OwnedProductService(CRUDService[OwnedProduct, OwnedProductRepository]):
+    repository_class = OwnedProductRepository
+
+
+class OwnedProducts(CRUDController):
+    """The ``owner`` policy: every read carries ``AND owner_id = :caller``."""
+
+    prefix = "/products"
+    resource = "product"
+    read_policy = Policy.OWNER
+    write_policy = Policy.OWNER
+    service_class = OwnedProductService
+    create_schema = ProductCreate
+    update_schema = ProductUpdate
+    out_schema = ProductOut
+
+
 def fastmvc_settings() -> Settings:
     """The settings both FastMVC servers run with (and the runner mints tokens with).
 
@@ -103,6 +127,11 @@ def fastmvc_public_app() -> FastAPI:
 def fastmvc_auth_app() -> FastAPI:
     """FastMVC, Bearer-token controller (JWT verify + revocation check per request)."""
     return create_app(fastmvc_settings(), routers=[PrivateProducts.as_router()])
+
+
+def fastmvc_owned_app() -> FastAPI:
+    """FastMVC, ``owner`` policy: the Bearer-token path plus the owner scope on each read."""
+    return create_app(fastmvc_settings(), routers=[OwnedProducts.as_router()])
 
 
 # -- hand-written FastAPI + SQLAlchemy ORM ----------------------------------------

@@ -5,13 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Index, Numeric, String
+from sqlalchemy import BigInteger, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fastmvc.db import Entity
 from fastmvc.dto import DTO, OutDTO
 
-__all__ = ["PlainCreate", "PlainOut", "Product", "ProductCreate", "ProductOut", "ProductUpdate"]
+__all__ = [
+    "OwnedProduct",
+    "PlainCreate",
+    "PlainOut",
+    "Product",
+    "ProductCreate",
+    "ProductOut",
+    "ProductUpdate",
+]
 
 
 class Product(Entity):
@@ -23,6 +31,21 @@ class Product(Entity):
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     stock: Mapped[int] = mapped_column(default=0)
+
+
+class OwnedProduct(Entity):
+    """The same rows in ``owned_products``, each owned by user 1 (the benchmark's token).
+
+    ``owner_id`` has no foreign key here (the benchmark has no users table);
+    the owner scope only needs the column.
+    """
+
+    __tablename__ = "owned_products"
+
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    stock: Mapped[int] = mapped_column(default=0)
+    owner_id: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class ProductCreate(DTO):

@@ -6,7 +6,8 @@ Usage (from the repository root)::
     .venv/bin/python -m benchmarks.crud.run --rows 200 --deep-rows 400 --depth 200 \
         --duration 1 --warmup 0 --concurrency 8 --pages 5     # smoke run
 
-Scenarios: a. ``GET /products/{id}`` on random ids (all five servers);
+Scenarios: a. ``GET /products/{id}`` on random ids (every server; ``fastmvc_owned``
+reads the same rows under the ``owner`` policy, against ``fastmvc_auth``'s ``user``);
 b. a filtered, sorted first page (FastMVC, ORM, fastcrud); c. ``POST /products``
 (same three); d. deep pages over ``--deep-rows`` rows, FastMVC keyset cursor
 and offset at ``--depth`` against the first page (sequential httpx requests);
@@ -48,6 +49,7 @@ POST_BODY = {"name": "bench product", "price": "1.00", "stock": 5}
 SERVERS = {
     "fastmvc": "fastmvc_public_app",
     "fastmvc_auth": "fastmvc_auth_app",
+    "fastmvc_owned": "fastmvc_owned_app",
     "orm": "orm_app",
     "asyncpg": "asyncpg_app",
     "fastcrud": "fastcrud_app",
@@ -58,7 +60,8 @@ LIST_QUERIES = {
     "orm": f"/products?price_min={LIST_MIN_PRICE}&limit=20",
     "fastcrud": f"/products?price__gte={LIST_MIN_PRICE}&sort=-price,-id&offset=0&limit=20",
 }
-READ_SERVERS = ("fastmvc", "fastmvc_auth", "orm", "asyncpg", "fastcrud")
+READ_SERVERS = ("fastmvc", "fastmvc_auth", "fastmvc_owned", "orm", "asyncpg", "fastcrud")
+SIGNED_IN = frozenset({"fastmvc_auth", "fastmvc_owned"})
 WRITE_SERVERS = ("fastmvc", "orm", "fastcrud")
 
 
@@ -127,7 +130,7 @@ def _check(base: str, path: str, headers: dict[str, str], expected: int = 200) -
 def _load_server(
     name: str, env: dict[str, str], wrk: str, options: Options, scripts: Path, token: str
 ) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {token}"} if name == "fastmvc_auth" else {}
+    headers = {"Authorization": f"Bearer {token}"} if name in SIGNED_IN else {}
     rows: list[dict[str, Any]] = []
 
     def measure(scenario: str, url: str, connections: int, script: Path | None) -> None:

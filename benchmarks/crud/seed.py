@@ -17,7 +17,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import create_async_engine
 from ulid import ULID
 
-from benchmarks.crud.model import Product
+from benchmarks.crud.model import OwnedProduct, Product
 
 __all__ = ["COLUMNS", "create_database", "depth_cursor_values", "grow", "server_version"]
 
@@ -48,9 +48,24 @@ async def create_database(dsn: str, rows: int) -> None:
     try:
         async with engine.begin() as connection:
             await connection.run_sync(cast(Table, Product.__table__).create)
+            await connection.run_sync(cast(Table, OwnedProduct.__table__).create)
     finally:
         await engine.dispose()
     await grow(dsn, rows)
+    await copy_owned(dsn)
+
+
+async def copy_owned(dsn: str) -> None:
+    """Fill ``owned_products`` with the rows of ``products``, all owned by user 1."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        columns = ", ".join(COLUMNS)
+        await connection.execute(
+            f"INSERT INTO owned_products ({columns}, owner_id) SELECT {columns}, 1 FROM products"
+        )
+        await connection.execute("VACUUM ANALYZE owned_products")
+    finally:
+        await connection.close()
 
 
 def _records(first_id: int, count: int, seed: int) -> Iterator[tuple[object, ...]]:

@@ -90,9 +90,15 @@ def _migration_column(field: FieldSpec) -> str:
     return call("sa.Column", args, indent="        ", tail=",")
 
 
-def _migration_constraints(names: EntityNames, fields: Sequence[FieldSpec]) -> list[str]:
+def _migration_constraints(
+    names: EntityNames, fields: Sequence[FieldSpec], *, owned: bool
+) -> list[str]:
     table = names.table
     lines = [f'        sa.PrimaryKeyConstraint("id", name=op.f("pk_{table}")),']
+    if owned:
+        name = f'name=op.f("fk_{table}_owner_id_users")'
+        args = ['["owner_id"]', '["users.id"]', name]
+        lines.append(call("sa.ForeignKeyConstraint", args, indent="        ", tail=","))
     for field in fields:
         if field.is_reference:
             target = field.target.table
@@ -153,11 +159,26 @@ def _factory_imports(fields: Sequence[FieldSpec], package: str) -> str:
     return import_block(pairs, first_party=(package, "tests"))
 
 
+_OWNER_COLUMN = call(
+    "sa.Column",
+    ['"owner_id"', 'sa.BigInteger().with_variant(sa.Integer(), "sqlite")', "nullable=False"],
+    indent="        ",
+    tail=",",
+)
+
+
 def build_entity_code(
-    names: EntityNames, fields: Sequence[FieldSpec], *, package: str, soft_delete: bool
+    names: EntityNames,
+    fields: Sequence[FieldSpec],
+    *,
+    package: str,
+    soft_delete: bool,
+    owned: bool = False,
 ) -> EntityCode:
-    """Render every field-dependent snippet of one entity."""
+    """Render every field-dependent snippet of one entity (``owned``: it has an ``owner_id``)."""
     model_pairs = [("fastmvc.db", "Entity")]
+    if owned:
+        model_pairs.append(("fastmvc.db", "OwnedMixin"))
     if fields:
         model_pairs += [("sqlalchemy.orm", "Mapped"), ("sqlalchemy.orm", "mapped_column")]
     request_pairs = [("fastmvc.dto", "DTO")]
@@ -192,6 +213,18 @@ def build_entity_code(
     filterable = next((f for f in varied if f.type.name in {"str", "text", "int", "bigint"}), None)
     index_lines: list[str] = []
     drop_lines: list[str] = []
+    if owned:
+        index = f'op.f("ix_{names.table}_owner_id")'
+        index_lines.append(
+            call(
+                "op.create_index",
+                [index, f'"{names.table}"', '["owner_id"]', "unique=False"],
+                indent="    ",
+            )
+        )
+        drop_lines.append(
+            call("op.drop_index", [index, f'table_name="{names.table}"'], indent="    ")
+        )
     for field in fields:
         if field.index or field.is_reference:
             index = f'op.f("ix_{names.table}_{field.column}")'
@@ -225,14 +258,20 @@ def build_entity_code(
         create_body="\n".join(_dto_line(f, optional=False) for f in fields),
         update_body="\n".join(_dto_line(f, optional=True) for f in fields),
         response_imports=import_block(response_pairs, first_party=(package, "tests")),
-        out_body="\n".join(f"    {f.column}: {f.annotation}" for f in fields),
-        migration_columns="\n".join(_migration_column(f) for f in fields),
+        out_body="\n".join(
+            [f"    {f.column}: {f.annotation}" for f in fields]
+            + (["    owner_id: int"] if owned else [])
+        ),
+        migration_columns="\n".join(
+            [_migration_column(f) for f in fields] + ([_OWNER_COLUMN] if owned else [])
+        ),
+        migration_constraints="\n".join(_migration_constraints(names, fields, owned=owned)),
         migration_postgresql=any(f.type.name == "json" for f in fields),
-        migration_constraints="\n".join(_migration_constraints(names, fields)),
         migration_indexes="\n".join(index_lines),
         migration_drop_indexes="\n".join(drop_lines),
         controller_imports=import_block(
             [
+                ("fastmvc.access", "Policy"),
                 ("fastmvc.controller", "CRUDController"),
                 (f"{package}.dtos.requests.{names.module}", f"{names.class_name}Create"),
                 (f"{package}.dtos.requests.{names.module}", f"{names.class_name}Update"),
@@ -245,6 +284,7 @@ def build_entity_code(
         factory_counter=_uses_counter(fields),
         test_imports=import_block(
             [
+                ("pytest", ""),
                 ("httpx", "AsyncClient"),
                 (f"tests.factories.{names.module}", f"create_{names.module}"),
                 (f"tests.factories.{names.module}", f"{names.module}_payload"),

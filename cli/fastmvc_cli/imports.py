@@ -49,13 +49,21 @@ def import_block(imports: Iterable[tuple[str, str]], *, first_party: Collection[
 
     Args:
         imports: Pairs such as ``("sqlalchemy", "String")``; duplicates are fine.
+            An empty name (``("pytest", "")``) gives ``import pytest``.
         first_party: Top-level names of the project (its package, ``tests``),
             whose imports come last.
     """
     by_module: dict[str, set[str]] = {}
+    plain: set[str] = set()
     for module, name in imports:
-        by_module.setdefault(module, set()).add(name)
+        if name:
+            by_module.setdefault(module, set()).add(name)
+        else:
+            plain.add(module)
     sections: list[list[str]] = [[], [], []]
+    # Within a section, `import x` lines come before `from x import y` (isort's default).
+    for module in sorted(plain):
+        sections[_section(module, first_party)].append(f"import {module}")
     for module in sorted(by_module):
         sections[_section(module, first_party)].append(from_import(module, by_module[module]))
     return "\n\n".join("\n".join(lines) for lines in sections if lines)

@@ -12,7 +12,11 @@ from fastmvc.fields import NO_NUL_PATTERN
 from fastmvc.security.emails import MAX_EMAIL_LENGTH, canonical_email, normalize_email
 
 __all__ = [
+    "AccountTokenIn",
     "LoginIn",
+    "PasswordChangeIn",
+    "PasswordForgotIn",
+    "PasswordResetIn",
     "RefreshIn",
     "RegisterIn",
     "TokenPairOut",
@@ -72,6 +76,37 @@ class RefreshIn(DTO):
     """``POST /auth/refresh``."""
 
     refresh_token: str = Field(min_length=1, max_length=8192, pattern=NO_NUL_PATTERN)
+
+
+class PasswordChangeIn(DTO):
+    """``POST /auth/password``: the current password and the new one."""
+
+    current_password: Password
+    new_password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
+
+
+class PasswordForgotIn(DTO):
+    """``POST /auth/password/forgot``."""
+
+    email: str = Field(max_length=320, examples=["ada@example.com"])
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class PasswordResetIn(DTO):
+    """``POST /auth/password/reset``: the mailed token and the new password."""
+
+    token: str = Field(min_length=1, max_length=4096)
+    password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
+
+
+class AccountTokenIn(DTO):
+    """``POST /auth/verify``: the mailed verification token."""
+
+    token: str = Field(min_length=1, max_length=4096)
 
 
 class UserOut(OutDTO):

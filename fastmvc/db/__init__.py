@@ -5,6 +5,7 @@ from fastmvc.db.engine import Database
 from fastmvc.db.mixins import (
     Entity,
     IdMixin,
+    OwnedMixin,
     SoftDeleteMixin,
     TimestampMixin,
     UrnMixin,
@@ -19,6 +20,7 @@ __all__ = [
     "Database",
     "Entity",
     "IdMixin",
+    "OwnedMixin",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UTCDateTime",

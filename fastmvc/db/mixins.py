@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from ulid import ULID
 
@@ -20,6 +20,7 @@ from fastmvc.db.types import UTCDateTime, utcnow
 __all__ = [
     "Entity",
     "IdMixin",
+    "OwnedMixin",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UrnMixin",
@@ -77,6 +78,18 @@ class SoftDeleteMixin:
     deleted_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), default=None, index=True, sort_order=103
     )
+
+
+class OwnedMixin:
+    """``owner_id``: the user a row belongs to (``users.id``, indexed, never null).
+
+    The owner is set from the caller on create and is never read from a
+    request body; under the ``owner`` policy every statement is scoped to it.
+    """
+
+    @declared_attr
+    def owner_id(cls) -> Mapped[int]:
+        return mapped_column(_ID_TYPE, ForeignKey("users.id"), index=True, sort_order=90)
 
 
 class Entity(IdMixin, UrnMixin, TimestampMixin, VersionMixin, Base):

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastmvc import typemap
+from fastmvc.access import Scope
 from fastmvc.db.base import Base
 from fastmvc.db.kinds import kind_of
 from fastmvc.db.types import utcnow
@@ -46,7 +47,7 @@ ModelT = TypeVar("ModelT", bound=Base)
 # 3.32) and PostgreSQL's wire protocol (32767 per statement).
 _PARAM_LIMITS = {"sqlite": 32_766, "postgresql": 32_767}
 # Statements and column lists built once per model for the lean read path.
-_ROW_BY_ID: dict[type[Any], Select[Any]] = {}
+_ROW_BY_ID: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
 _ROW_COLUMNS: dict[type[Any], builtins.list[Any]] = {}
 _MANAGED = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
 
@@ -87,8 +88,27 @@ class Repository(Generic[ModelT]):
             return column
         return true()
 
-    def _where(self, where: Filter | None, include_deleted: bool = False) -> ColumnElement[bool]:
-        return compile_filter(self.model, where) & self._visible(include_deleted)
+    def _where(
+        self, where: Filter | None, include_deleted: bool = False, scope: Scope | None = None
+    ) -> ColumnElement[bool]:
+        condition = compile_filter(self.model, where) & self._visible(include_deleted)
+        return condition & self._scoped(scope) if scope else condition
+
+    def _scoped(self, scope: Scope | None) -> ColumnElement[bool]:
+        """``scope`` as SQL: every column equal to its value (``true`` when there is none).
+
+        A scope is a service's row condition (e.g. ``{"owner_id": 7}``); it is
+        added to the statement itself, never checked after a fetch.
+        """
+        if not scope:
+            return true()
+        columns = inspect(self.model).columns
+        condition: ColumnElement[bool] = true()
+        for name, value in scope.items():
+            if name not in columns:
+                raise ValueError(f"scope column {name!r} is not a column of {self.resource}")
+            condition = condition & (getattr(self.model, name) == value)
+        return condition
 
     @property
     def _pk(self) -> Any:
@@ -100,9 +120,13 @@ class Repository(Generic[ModelT]):
 
     # -- reads -----------------------------------------------------------
 
-    async def get(self, id: Any, *, include_deleted: bool = False) -> ModelT | None:
-        """Return the row with primary key ``id``, or ``None``."""
-        stmt = select(self.model).where(self._pk == id, self._visible(include_deleted))
+    async def get(
+        self, id: Any, *, include_deleted: bool = False, scope: Scope | None = None
+    ) -> ModelT | None:
+        """Return the row with primary key ``id`` (within ``scope``), or ``None``."""
+        stmt = select(self.model).where(
+            self._pk == id, self._visible(include_deleted), self._scoped(scope)
+        )
         async with translate_errors(self.resource):
             return (await self.session.execute(stmt)).scalars().first()
 
@@ -161,52 +185,75 @@ class Repository(Generic[ModelT]):
         async with translate_errors(self.resource):
             return bool((await self.session.execute(stmt)).scalar())
 
-    async def page(self, request: PageRequest) -> PageResult[ModelT]:
+    async def page(self, request: PageRequest, *, scope: Scope | None = None) -> PageResult[ModelT]:
         """Return one page of entities, by keyset cursor (default) or by offset.
 
         Keyset pages never skip or repeat rows, because the primary key ends
         every sort order. With ``with_total`` the total comes from a window
         function in the same query where the page has no cursor predicate.
+        ``scope`` joins the filter in the same ``WHERE``, so cursors and totals
+        count only the rows in scope.
         """
-        return await self._page(request, lean=False)
+        return await self._page(request, lean=False, scope=scope)
 
-    async def page_rows(self, request: PageRequest) -> PageResult[Row[Any]]:
+    async def page_rows(
+        self, request: PageRequest, *, scope: Scope | None = None
+    ) -> PageResult[Row[Any]]:
         """Like :meth:`page`, but plain rows (attribute access by field name).
 
         Rows skip the ORM's identity map and change tracking: the lean path
         for handlers that only turn rows into output DTOs.
         """
-        return await self._page(request, lean=True)
+        return await self._page(request, lean=True, scope=scope)
 
-    async def get_row(self, id: Any) -> Mapping[str, Any] | None:
+    async def get_row(self, id: Any, *, scope: Scope | None = None) -> Mapping[str, Any] | None:
         """Like :meth:`get`, but a plain mapping of column values, for output DTOs.
 
-        The statement is built once per model. On a PostgreSQL read session
-        it runs straight on asyncpg (see :mod:`fastmvc.repository.fastpath`).
+        The statement is built once per model and scope shape (the scope's
+        values are bind parameters). On a PostgreSQL read session it runs
+        straight on asyncpg (see :mod:`fastmvc.repository.fastpath`).
         """
+        names = tuple(sorted(scope)) if scope else ()
+        values: dict[str, Any] = {"pk": id}
+        if scope:
+            values.update({f"scope_{name}": scope[name] for name in names})
         fast = compiled_read(
-            self.session, self.model, self._row_by_id, ("pk",), self._row_column_types
+            self.session,
+            self.model,
+            lambda: self._row_by_id(names),
+            tuple(values),
+            self._row_column_types,
+            variant=names,
         )
         async with translate_errors(self.resource):
             if fast is not None:
                 engine, compiled = fast
-                return await compiled.fetch_one(engine, {"pk": id})
+                return await compiled.fetch_one(engine, values)
             # A Core statement on the session's connection skips the ORM's
             # execution layer, which has nothing to do for plain rows.
             connection = await self.session.connection()
-            result = await connection.execute(self._row_by_id(), {"pk": id})
+            result = await connection.execute(self._row_by_id(names), values)
             row: Mapping[str, Any] | None = result.mappings().first()
         return row
 
-    def _row_by_id(self) -> Select[Any]:
-        statement = _ROW_BY_ID.get(self.model)
+    def _row_by_id(self, scope_names: tuple[str, ...] = ()) -> Select[Any]:
+        key = (self.model, scope_names)
+        statement = _ROW_BY_ID.get(key)
         if statement is None:
+            columns = inspect(self.model).columns
+            for name in scope_names:
+                if name not in columns:
+                    raise ValueError(f"scope column {name!r} is not a column of {self.resource}")
             statement = (
                 select(*self._row_columns())
-                .where(self._pk == bindparam("pk"), self._visible(False))
+                .where(
+                    self._pk == bindparam("pk"),
+                    self._visible(False),
+                    *(getattr(self.model, n) == bindparam(f"scope_{n}") for n in scope_names),
+                )
                 .limit(1)
             )
-            _ROW_BY_ID[self.model] = statement
+            _ROW_BY_ID[key] = statement
         return statement
 
     def _row_column_types(self) -> builtins.list[Any]:
@@ -222,9 +269,11 @@ class Repository(Generic[ModelT]):
             _ROW_COLUMNS[self.model] = columns
         return columns
 
-    async def _page(self, request: PageRequest, *, lean: bool) -> PageResult[Any]:
+    async def _page(
+        self, request: PageRequest, *, lean: bool, scope: Scope | None = None
+    ) -> PageResult[Any]:
         keys = parse_sort(self.model, request.sort)
-        base = self._where(request.where, request.include_deleted)
+        base = self._where(request.where, request.include_deleted, scope)
         if request.offset is not None:
             return await self._offset_page(request, keys, base, lean=lean)
         cursor = decode_cursor(request.cursor, keys) if request.cursor else None
@@ -364,23 +413,25 @@ class Repository(Generic[ModelT]):
         data: Mapping[str, Any],
         *,
         expected_version: int | None = None,
+        scope: Scope | None = None,
     ) -> ModelT | None:
-        """Update one row and return it, or ``None`` when it does not exist.
+        """Update one row and return it, or ``None`` when it does not exist (in ``scope``).
 
         Args:
             id: Primary key.
             data: Column values to set.
             expected_version: The version the caller read. When it no longer
                 matches, nothing is written and :class:`ConflictError` is raised.
+            scope: Row condition (e.g. the owner); a row outside it is "not found".
         """
         values = self._clean(data)
         for managed in _MANAGED & values.keys():
             values.pop(managed)
         if not values:
             # Nothing to change: not even the version moves.
-            return await self._unchanged(id, expected_version)
+            return await self._unchanged(id, expected_version, scope)
         has_version = "version" in inspect(self.model).columns
-        conditions = [self._pk == id, self._visible(False)]
+        conditions = [self._pk == id, self._visible(False), self._scoped(scope)]
         if expected_version is not None and has_version:
             conditions.append(getattr(self.model, "version") == expected_version)  # noqa: B009
         changed = self._changes_something(values)
@@ -399,7 +450,7 @@ class Repository(Generic[ModelT]):
             updated = (await self.session.execute(stmt)).scalars().first()
         if updated is not None:
             return updated
-        return await self._unchanged(id, expected_version)
+        return await self._unchanged(id, expected_version, scope)
 
     def _changes_something(self, values: Mapping[str, Any]) -> ColumnElement[bool] | None:
         """``col1 IS DISTINCT FROM :v1 OR …``, so a PATCH that changes nothing writes nothing.
@@ -420,9 +471,14 @@ class Repository(Generic[ModelT]):
             terms.append(getattr(self.model, key).is_distinct_from(literal(value, column_type)))
         return or_(*terms)
 
-    async def _unchanged(self, id: Any, expected_version: int | None) -> ModelT | None:
-        """The row as it is, after an update that wrote nothing (409 if the version is stale)."""
-        current = await self.get(id)
+    async def _unchanged(
+        self, id: Any, expected_version: int | None, scope: Scope | None
+    ) -> ModelT | None:
+        """The row as it is, after an update that wrote nothing (409 if the version is stale).
+
+        Under an owner ``scope`` another user's row is ``None`` (404), never a 409.
+        """
+        current = await self.get(id, scope=scope)
         if current is None:
             return None
         version = getattr(current, "version", None)
@@ -449,13 +505,13 @@ class Repository(Generic[ModelT]):
             result = await self.session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def delete(self, id: Any, *, hard: bool = False) -> bool:
+    async def delete(self, id: Any, *, hard: bool = False, scope: Scope | None = None) -> bool:
         """Delete one row (soft when the model supports it and ``hard`` is false).
 
         Returns:
-            Whether a row was deleted.
+            Whether a row (within ``scope``) was deleted.
         """
-        return await self._delete(self._pk == id, hard=hard) > 0
+        return await self._delete((self._pk == id) & self._scoped(scope), hard=hard) > 0
 
     async def delete_where(self, where: Filter | None, *, hard: bool = False) -> int:
         """Delete every row matching ``where``; returns how many."""

@@ -24,7 +24,7 @@ SQLAlchemy's own pool. It does so only when nothing is lost:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +119,7 @@ class CompiledRead:
 
 
 # Per pool (so per database), per model; forgotten with the engine.
-_CACHE: weakref.WeakKeyDictionary[Any, dict[type[Any], CompiledRead | None]] = (
+_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[type[Any], Any], CompiledRead | None]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -130,6 +130,8 @@ def compiled_read(
     build: Callable[[], Select[Any]],
     runtime_params: Sequence[str],
     column_types: Callable[[], Sequence[Any]],
+    *,
+    variant: Hashable = (),
 ) -> tuple[AsyncEngine, CompiledRead] | None:
     """The engine and compiled statement for a driver-level read, or ``None`` to use SQLAlchemy.
 
@@ -139,6 +141,8 @@ def compiled_read(
         build: A zero-argument callable returning the :class:`Select`.
         runtime_params: Names of the bind parameters supplied per call.
         column_types: A zero-argument callable returning the selected columns' types.
+        variant: Tells apart statements of one model (e.g. the scope's
+            column names, such as an owner condition); part of the cache key.
     """
     engine = session.bind
     if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
@@ -150,9 +154,10 @@ def compiled_read(
     if engine.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         return None
     per_model = _CACHE.setdefault(engine.sync_engine.pool, {})
-    if model not in per_model:
-        per_model[model] = _compile(engine, build(), runtime_params, column_types())
-    compiled = per_model[model]
+    key = (model, variant)
+    if key not in per_model:
+        per_model[key] = _compile(engine, build(), runtime_params, column_types())
+    compiled = per_model[key]
     return None if compiled is None else (engine, compiled)
 
 

@@ -5,10 +5,12 @@ from fastmvc.security.passwords import PasswordHasher, default_hash_concurrency
 from fastmvc.security.store import MemoryTokenStore, RedisTokenStore, TokenStore
 from fastmvc.security.tokens import (
     Principal,
+    SubjectGuard,
     TokenPair,
     TokenService,
     TokenType,
     build_token_service,
+    build_token_store,
 )
 
 __all__ = [
@@ -17,12 +19,14 @@ __all__ = [
     "PasswordHasher",
     "Principal",
     "RedisTokenStore",
+    "SubjectGuard",
     "TokenPair",
     "TokenService",
     "TokenStore",
     "TokenType",
     "bearer_scheme",
     "build_token_service",
+    "build_token_store",
     "default_hash_concurrency",
     "require_user",
 ]

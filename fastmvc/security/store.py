@@ -1,8 +1,10 @@
 """Where revoked tokens are remembered: Redis, or process memory.
 
-A token is revoked by its ``jti``; a whole refresh family by its ``fam``. Each
-entry lives exactly as long as the thing it revokes could still be presented,
-so the store never grows past the tokens in flight.
+A token is revoked by its ``jti``; a whole refresh family by its ``fam``; every
+token of one user by a "revoked before" mark on its subject (deactivation, a
+password change or reset). Each entry lives exactly as long as the thing it
+revokes could still be presented, so the store never grows past the tokens in
+flight. The three are read in one call (one Redis round trip).
 
 In Redis every key of one family shares the hash tag ``{fam}``, so the
 multi-key reads below stay on one Redis Cluster slot.
@@ -34,8 +36,17 @@ class TokenStore(Protocol):
     so authentication fails closed.
     """
 
-    async def is_revoked(self, jti: str, fam: str) -> bool:
-        """Tell whether the token ``jti`` or its family ``fam`` was revoked."""
+    async def is_revoked(
+        self, jti: str, fam: str, *, subject: str | None = None, issued_at: float | None = None
+    ) -> bool:
+        """Tell whether the token ``jti``, its family ``fam`` or its subject was revoked.
+
+        The subject counts as revoked when it has a mark later than ``issued_at``.
+        """
+        ...
+
+    async def revoke_subject(self, subject: str, *, before: float, until: int) -> None:
+        """Revoke every token of ``subject`` issued before ``before``, kept until ``until``."""
         ...
 
     async def revoke(self, jti: str, fam: str, *, until: int) -> None:
@@ -62,13 +73,25 @@ class MemoryTokenStore:
 
     def __init__(self) -> None:
         self._entries: dict[str, int] = {}
+        self._marks: dict[str, tuple[float, int]] = {}
         self._writes = 0
 
-    async def is_revoked(self, jti: str, fam: str) -> bool:
+    async def is_revoked(
+        self, jti: str, fam: str, *, subject: str | None = None, issued_at: float | None = None
+    ) -> bool:
         now = int(time.time())
-        return any(
+        if any(
             self._entries.get(key, 0) > now for key in (_jti_key("", fam, jti), _fam_key("", fam))
-        )
+        ):
+            return True
+        if subject is None or issued_at is None:
+            return False
+        before, until = self._marks.get(subject, (0.0, 0))
+        return until > now and issued_at < before
+
+    async def revoke_subject(self, subject: str, *, before: float, until: int) -> None:
+        earlier, _ = self._marks.get(subject, (0.0, 0))
+        self._marks[subject] = (max(before, earlier), until)
 
     async def revoke(self, jti: str, fam: str, *, until: int) -> None:
         self._put(_jti_key("", fam, jti), until)
@@ -109,11 +132,27 @@ class RedisTokenStore:
         self._prefix = prefix
         self._timeout = timeout_seconds
 
-    async def is_revoked(self, jti: str, fam: str) -> bool:
+    async def is_revoked(
+        self, jti: str, fam: str, *, subject: str | None = None, issued_at: float | None = None
+    ) -> bool:
         keys = (_jti_key(self._prefix, fam, jti), _fam_key(self._prefix, fam))
+        if subject is None or issued_at is None:
+            async with _guarded(self._timeout):
+                found = await self._redis.exists(*keys)
+            return bool(found)
+        # One round trip: the denylist and the subject's mark in one pipeline.
         async with _guarded(self._timeout):
-            found = await self._redis.exists(*keys)
-        return bool(found)
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.exists(*keys)
+            pipe.get(_subject_key(self._prefix, subject))
+            found, mark = await pipe.execute()
+        return bool(found) or (mark is not None and issued_at < _as_float(mark))
+
+    async def revoke_subject(self, subject: str, *, before: float, until: int) -> None:
+        key = _subject_key(self._prefix, subject)
+        async with _guarded(self._timeout):
+            # GREATEST semantics in one atomic call: an older mark never wins.
+            await self._redis.eval(_RAISE_MARK, 1, key, repr(before), _future(until))
 
     async def revoke(self, jti: str, fam: str, *, until: int) -> None:
         async with _guarded(self._timeout):
@@ -145,6 +184,26 @@ async def _guarded(seconds: float) -> AsyncIterator[None]:
 
 def _jti_key(prefix: str, fam: str, jti: str) -> str:
     return f"{prefix}:{{{fam}}}:jti:{jti}"
+
+
+def _subject_key(prefix: str, subject: str) -> str:
+    return f"{prefix}:{{u:{subject}}}:before"
+
+
+def _as_float(value: bytes | str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return float("inf")  # an unreadable mark fails closed
+
+
+_RAISE_MARK = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local wanted = tonumber(ARGV[1])
+if wanted > current then current = wanted end
+redis.call('SET', KEYS[1], string.format('%.6f', current), 'EXAT', ARGV[2])
+return 1
+"""
 
 
 def _fam_key(prefix: str, fam: str) -> str:

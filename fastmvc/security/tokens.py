@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,15 +35,18 @@ if TYPE_CHECKING:
 __all__ = [
     "REQUIRED_CLAIMS",
     "Principal",
+    "SubjectGuard",
     "TokenPair",
     "TokenService",
     "TokenType",
     "build_token_service",
+    "build_token_store",
 ]
 
 logger = logging.getLogger("fastmvc.security")
 
-TokenType = Literal["access", "refresh"]
+TokenType = Literal["access", "refresh", "reset", "verify"]
+"""``access`` and ``refresh`` sessions; ``reset`` and ``verify`` one-time account tokens."""
 
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "typ", "fam")
 """Claims every FastMVC token must carry (plus ``iss``/``aud`` when configured)."""
@@ -71,6 +74,26 @@ class Principal:
     typ: TokenType
     claims: Mapping[str, Any] = field(repr=False)
 
+    @property
+    def issued_at(self) -> float:
+        """``iat`` with sub-second precision (FastMVC writes it as a float)."""
+        return float(self.claims["iat"])
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles the token carries (``admin`` for superusers)."""
+        from fastmvc.access import roles_of
+
+        return roles_of(self)
+
+
+SubjectGuard = Callable[[Principal], Awaitable[bool]]
+"""An extra revocation check on a token's subject; returns ``True`` when it is revoked.
+
+The embedded (memory) backend uses one that reads the user row, so a
+``fastmvc users deactivate`` from another process takes effect at once.
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class TokenPair:
@@ -95,6 +118,7 @@ class TokenService:
         audience: ``aud`` to write and require, if any.
         leeway_seconds: Clock skew tolerated on ``exp`` and ``nbf``.
         max_token_bytes: Longer tokens are refused before any parsing.
+        guard: An extra check on the subject after the store's (see :data:`SubjectGuard`).
     """
 
     def __init__(
@@ -108,7 +132,9 @@ class TokenService:
         audience: str | None = None,
         leeway_seconds: int = 10,
         max_token_bytes: int = 4096,
+        guard: SubjectGuard | None = None,
     ) -> None:
+        self.guard = guard
         self._keys = keys
         self.store = store
         self._access_seconds = int(access_ttl.total_seconds())
@@ -185,11 +211,49 @@ class TokenService:
             ServiceUnavailableError: The revocation store is down.
         """
         principal = self.decode(token, typ="access")
-        if await self.store.is_revoked(principal.jti, principal.fam):
-            raise _refuse("revoked")
+        await self._check_revoked(principal)
         return principal
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def _check_revoked(self, principal: Principal) -> None:
+        if await self.store.is_revoked(
+            principal.jti, principal.fam, subject=principal.sub, issued_at=principal.issued_at
+        ):
+            raise _refuse("revoked")
+        if self.guard is not None and await self.guard(principal):
+            raise _refuse(f"subject {principal.sub} revoked")
+
+    async def revoke_subject(self, subject: str | int) -> None:
+        """End every session of ``subject`` now: each token issued before this call is refused.
+
+        Deactivation, a password change and a password reset call it. The mark
+        outlives the longest refresh token, so no earlier token ever comes back.
+        """
+        now = time.time()
+        await self.store.revoke_subject(
+            str(subject), before=now, until=int(now) + self._refresh_seconds + self._leeway + 1
+        )
+
+    def issue_one_time(
+        self, subject: str | int, typ: TokenType, *, seconds: int, claims: Mapping[str, Any]
+    ) -> str:
+        """Sign a one-time account token (``reset`` or ``verify``) valid for ``seconds``.
+
+        Single use is the caller's job: :meth:`consume` its ``jti`` when it is redeemed.
+        """
+        if typ in ("access", "refresh"):
+            raise ValueError("one-time tokens cannot be access or refresh tokens")
+        clash = _RESERVED.intersection(claims)
+        if clash:
+            raise ValueError(f"reserved claims cannot be set: {sorted(clash)}")
+        return self._encode(str(subject), _new_id(), typ, time.time(), seconds, claims)
+
+    async def consume(self, principal: Principal) -> bool:
+        """Mark a one-time token used; ``True`` only for the first caller, across workers."""
+        return await self.store.consume(principal.jti, principal.fam, until=principal.exp)
+
+    async def refresh(
+        self, refresh_token: str, *, claims: Mapping[str, Any] | None = None
+    ) -> TokenPair:
         """Rotate a refresh token: revoke it and return a new pair in its family.
 
         A refresh token that was already used (or whose family is revoked)
@@ -201,13 +265,21 @@ class TokenService:
             ServiceUnavailableError: The revocation store is down.
         """
         principal = self.decode(refresh_token, typ="refresh")
-        reused = await self.store.is_revoked(principal.jti, principal.fam)
+        reused = await self.store.is_revoked(
+            principal.jti, principal.fam, subject=principal.sub, issued_at=principal.issued_at
+        )
+        if self.guard is not None and await self.guard(principal):
+            raise _refuse(f"subject {principal.sub} revoked")
         if reused or not await self.store.consume(
             principal.jti, principal.fam, until=principal.exp
         ):
             await self.store.revoke_family(principal.fam, until=self._family_deadline())
             raise _refuse(f"refresh token reuse in family {principal.fam}")
-        custom = {k: v for k, v in principal.claims.items() if k not in _RESERVED}
+        custom = (
+            dict(claims)
+            if claims is not None
+            else {k: v for k, v in principal.claims.items() if k not in _RESERVED}
+        )
         return self._pair(principal.sub, principal.fam, custom)
 
     async def revoke(self, principal: Principal) -> None:
@@ -220,7 +292,7 @@ class TokenService:
         await self.store.revoke_family(principal.fam, until=self._family_deadline())
 
     def _pair(self, subject: str, fam: str, custom: Mapping[str, Any]) -> TokenPair:
-        now = int(time.time())
+        now = time.time()
         return TokenPair(
             access_token=self._encode(subject, fam, "access", now, self._access_seconds, custom),
             refresh_token=self._encode(subject, fam, "refresh", now, self._refresh_seconds, custom),
@@ -232,16 +304,18 @@ class TokenService:
         subject: str,
         fam: str,
         typ: TokenType,
-        now: int,
+        now: float,
         lifetime: int,
         custom: Mapping[str, Any],
     ) -> str:
+        # iat keeps sub-second precision: a "revoked before" mark set a moment
+        # before a new login must not catch the token that login hands out.
         claims: dict[str, Any] = {
             **custom,
             "sub": subject,
-            "iat": now,
-            "nbf": now,
-            "exp": now + lifetime,
+            "iat": round(now, 6),
+            "nbf": int(now),
+            "exp": int(now) + lifetime,
             "jti": _new_id(),
             "typ": typ,
             "fam": fam,
@@ -294,14 +368,20 @@ class TokenService:
         return int(time.time()) + self._refresh_seconds + self._leeway
 
 
+def build_token_store(settings: Settings, redis: RedisClient | None) -> TokenStore:
+    """The denylist: Redis when ``redis`` is given, process memory otherwise."""
+    if redis is None:
+        return MemoryTokenStore()
+    return RedisTokenStore(
+        redis,
+        prefix=settings.token_store_prefix,
+        timeout_seconds=max(1.0, 2 * settings.redis_timeout_seconds),
+    )
+
+
 def build_token_service(settings: Settings, redis: RedisClient | None) -> TokenService:
     """Build the app's token service: Redis denylist when ``redis`` is given, memory otherwise."""
-    store: TokenStore
-    if redis is None:
-        store = MemoryTokenStore()
-    else:
-        store = RedisTokenStore(redis, timeout_seconds=max(1.0, 2 * settings.redis_timeout_seconds))
-    return TokenService.from_settings(settings, store)
+    return TokenService.from_settings(settings, build_token_store(settings, redis))
 
 
 def _new_id() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -120,3 +120,14 @@ def bind_app_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
     app.dependency_overrides[get_session] = session_in_test_transaction
     app.dependency_overrides[get_read_session] = session_in_test_transaction
     app.dependency_overrides[get_primary_read_session] = session_in_test_transaction
+    _bind_user_guard(app, session_in_test_transaction)
+
+
+def _bind_user_guard(app: FastAPI, sessions: Callable[[], AsyncIterator[AsyncSession]]) -> None:
+    """Let the embedded backend's user-row check read inside the test's transaction too."""
+    from fastmvc.auth.guard import UserRowGuard
+
+    runtime = getattr(app.state, "fastmvc", None)
+    guard = getattr(getattr(runtime, "tokens", None), "guard", None)
+    if isinstance(guard, UserRowGuard):
+        guard.open_session = asynccontextmanager(sessions)

@@ -85,14 +85,73 @@ def test_migration_chains_after_the_head(
 
 def test_public_and_soft_delete(in_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert add(capsys, "Post", "title:str", "--public", "--soft-delete").code == 0
-    assert "public = True" in (in_project / "shop" / "controllers" / "post.py").read_text()
+    controller = (in_project / "shop" / "controllers" / "post.py").read_text()
+    assert "read_policy = Policy.PUBLIC" in controller
+    assert "write_policy = Policy.USER" in controller  # --public no longer opens writes
     model = (in_project / "shop" / "models" / "post.py").read_text()
     assert "class Post(SoftDeleteMixin, Entity):" in model
     (migration,) = (in_project / "migrations" / "versions").glob("*_create_posts_table.py")
     assert '"deleted_at"' in migration.read_text()
+    tests = (in_project / "tests" / "test_post.py").read_text()
+    assert "test_routes_need_a_bearer_token" not in tests
+    assert "test_writes_need_a_bearer_token" in tests
+
+
+def test_owned_entity_has_an_owner_column_and_policy_tests(
+    in_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert add(capsys, "Note", "body:text", "--owned").code == 0
+    package = in_project / "shop"
+    controller = (package / "controllers" / "note.py").read_text()
+    assert "read_policy = Policy.OWNER" in controller
+    assert "write_policy = Policy.OWNER" in controller
+    assert "class Note(OwnedMixin, Entity):" in (package / "models" / "note.py").read_text()
+    assert "    owner_id: int" in (package / "dtos" / "responses" / "note.py").read_text()
+    assert "owner_id" not in (package / "dtos" / "requests" / "note.py").read_text()
+    (migration,) = (in_project / "migrations" / "versions").glob("*_create_notes_table.py")
+    text = migration.read_text()
     assert (
-        "test_routes_need_a_bearer_token" not in (in_project / "tests" / "test_post.py").read_text()
+        '"owner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False' in text
     )
+    assert 'op.f("fk_notes_owner_id_users")' in text
+    assert 'op.create_index(op.f("ix_notes_owner_id"), "notes", ["owner_id"], unique=False)' in text
+    tests = (in_project / "tests" / "test_note.py").read_text()
+    for name in (
+        "test_another_user_gets_404_on_every_verb",
+        "test_an_admin_reads_and_changes_every_row",
+        "test_the_owner_comes_from_the_token_not_the_body",
+        "test_routes_need_a_bearer_token",
+    ):
+        assert f"async def {name}(" in tests
+
+
+def test_read_and_write_policies(in_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(capsys, "Product", "name:str", "--public", "--write", "admin").code == 0
+    controller = (in_project / "shop" / "controllers" / "product.py").read_text()
+    assert "read_policy = Policy.PUBLIC" in controller
+    assert "write_policy = Policy.ADMIN" in controller
+    tests = (in_project / "tests" / "test_product.py").read_text()
+    assert "async def test_writes_are_for_admins(" in tests
+    assert "def headers(admin_headers" in tests
+    assert "OwnedMixin" not in (in_project / "shop" / "models" / "product.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--write", "public"], "writes always need a token"),
+        (["--read", "everyone"], "choose one of public, user, owner, admin"),
+        (["--public", "--owned"], "contradict"),
+        (["--public", "--read", "admin"], "--public means --read public"),
+        (["--owned", "--write", "admin"], "--owned means --read owner --write owner"),
+    ],
+)
+def test_contradictory_or_unknown_policies_are_refused(
+    in_project: Path, capsys: pytest.CaptureFixture[str], flags: list[str], fragment: str
+) -> None:
+    before = snapshot(in_project)
+    assert_user_error(add(capsys, "Thing", "name:str", *flags), fragment)
+    assert snapshot(in_project) == before
 
 
 def test_no_tests_and_no_migration(in_project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,7 +43,42 @@ Examples:
   fastmvc add entity Product name:str price:decimal stock:int note:text? category:references
 
   fastmvc add entity Post title:str body:text --public --soft-delete
+
+  fastmvc add entity Note body:text --owned
+
+  fastmvc add entity Product name:str --public --write admin
+
+Access: --read and --write take public, user, owner or admin (default user).
+--public is --read public (writes still need a token); --owned is
+--read owner --write owner (rows belong to their creator; admins see all).
 """
+
+POLICIES = ("public", "user", "owner", "admin")
+
+
+def resolve_access(
+    *, public: bool, owned: bool, read: str | None, write: str | None
+) -> tuple[str, str]:
+    """The read and write policies the flags ask for.
+
+    Raises:
+        UserError: An unknown policy, a public write, or shorthands that contradict.
+    """
+    for flag, value in (("--read", read), ("--write", write)):
+        if value is not None and value not in POLICIES:
+            raise UserError(f"{flag} {value!r}: choose one of {', '.join(POLICIES)}")
+    if public and owned:
+        raise UserError("--public and --owned contradict each other; use --read and --write")
+    if public and read not in (None, "public"):
+        raise UserError(f"--public means --read public, not --read {read}")
+    if owned and (read not in (None, "owner") or write not in (None, "owner")):
+        raise UserError("--owned means --read owner --write owner; drop --read/--write")
+    chosen_read = read or ("public" if public else "owner" if owned else "user")
+    chosen_write = write or ("owner" if owned else "user")
+    if chosen_write == "public":
+        raise UserError("--write public is not allowed: writes always need a token")
+    return chosen_read, chosen_write
+
 
 # The auth module owns the user model; an entity of that name would replace it.
 _RESERVED_ENTITIES = frozenset({"user"})
@@ -93,6 +128,9 @@ def build_entity_plan(
     tests: bool = True,
     migration: bool = True,
     force: bool = False,
+    owned: bool = False,
+    read: str | None = None,
+    write: str | None = None,
 ) -> tuple[Plan, list[str]]:
     """Check everything and render every file of the entity, writing nothing.
 
@@ -102,6 +140,8 @@ def build_entity_plan(
     Raises:
         UserError: Any refusal: a duplicate, a bad name or field, a missing reference.
     """
+    read_policy, write_policy = resolve_access(public=public, owned=owned, read=read, write=write)
+    is_owned = "owner" in (read_policy, write_policy)
     names = entity_names(name)
     if names.module in _RESERVED_ENTITIES:
         raise UserError(f"entity name {name!r} is reserved: the auth module owns the User model")
@@ -119,12 +159,17 @@ def build_entity_plan(
     context = {
         "package": package,
         "names": names,
-        "public": public,
+        "public": read_policy == "public",
+        "read_policy": read_policy,
+        "write_policy": write_policy,
+        "owned": is_owned,
         "soft_delete": soft_delete,
         "revision": revision,
         "down_revision": down_revision,
         "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "code": build_entity_code(names, fields, package=package, soft_delete=soft_delete),
+        "code": build_entity_code(
+            names, fields, package=package, soft_delete=soft_delete, owned=is_owned
+        ),
     }
     plan = render_tree(entity_templates(), context)
     missing_factories = [
@@ -163,8 +208,20 @@ def entity(
         list[str] | None, typer.Argument(help="Fields as NAME:TYPE[?][:MOD], e.g. price:decimal.")
     ] = None,
     public: Annotated[
-        bool, typer.Option("--public", help="Serve the routes without a Bearer token.")
+        bool, typer.Option("--public", help="Short for --read public: anyone may read.")
     ] = False,
+    owned: Annotated[
+        bool,
+        typer.Option("--owned", help="Short for --read owner --write owner: rows have an owner."),
+    ] = False,
+    read: Annotated[
+        str | None,
+        typer.Option("--read", help="Who may GET: public, user (default), owner or admin."),
+    ] = None,
+    write: Annotated[
+        str | None,
+        typer.Option("--write", help="Who may POST/PATCH/DELETE: user (default), owner or admin."),
+    ] = None,
     soft_delete: Annotated[
         bool,
         typer.Option("--soft-delete", help="DELETE sets deleted_at instead of removing the row."),
@@ -192,6 +249,9 @@ def entity(
         tests=not no_tests,
         migration=not no_migration,
         force=force,
+        owned=owned,
+        read=read,
+        write=write,
     )
     written = write_plan(project.root, plan)
     names = entity_names(name)

@@ -85,8 +85,12 @@ async def app(database: Database) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as user 1 (writes need a token even on a public entity)."""
+    token = app.state.fastmvc.tokens.issue(1).access_token
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {token}"},
     ) as http:
         yield http
 
@@ -189,7 +193,16 @@ async def test_validation_is_422_with_field_errors(client: httpx.AsyncClient) ->
     assert all(set(error) == {"field", "message", "type"} for error in body["errors"])
 
 
+async def test_public_entity_still_needs_a_token_to_write(client: httpx.AsyncClient) -> None:
+    client.headers.pop("Authorization")
+    assert (await client.get("/widgets")).status_code == 200
+    body = {"name": "chair", "price": "1.00"}
+    assert_failed(await client.post("/widgets", json=body), 401, "error_unauthorized")
+    assert_failed(await client.delete("/widgets/1"), 401, "error_unauthorized")
+
+
 async def test_private_routes_need_a_token(client: httpx.AsyncClient) -> None:
+    client.headers.pop("Authorization")
     response = await client.get("/private-widgets")
     assert_failed(response, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")

@@ -74,11 +74,13 @@ async def test_with_verification_a_taken_email_looks_like_a_new_one(
     assert taken.status_code == 202
     assert taken.json()["data"] is None
     assert taken_work == new_work == 1
-    # The new account exists; the taken one kept its password.
+    # The account exists and kept its password: login gets past the password
+    # check and is refused only because the email is not verified yet.
     login = await client.post(
         "/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
     )
-    assert login.status_code == 200
+    assert login.status_code == 403
+    assert login.json()["responseKey"] == "error_email_not_verified"
 
 
 async def test_without_verification_409_stays_but_costs_the_same_work(

@@ -129,8 +129,12 @@ async def test_http_read_through_the_fast_path(postgres: Database) -> None:
         setup_logging=False,
     )
     transport = httpx.ASGITransport(app=app)
+    # Writes need a token even on a public entity.
+    writer = {"Authorization": f"Bearer {app.state.fastmvc.tokens.issue(1).access_token}"}
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=writer
+        ) as client:
             created = await client.post("/widgets", json={"name": "fast", "price": "9.90"})
             assert created.status_code == 201, created.text
             widget_id = created.json()["data"]["id"]

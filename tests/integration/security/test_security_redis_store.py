@@ -134,3 +134,42 @@ async def _cleanup(redis: Redis, prefix: str) -> None:
     keys = await redis.keys(f"{prefix}:*")
     if keys:
         await redis.delete(*keys)
+
+
+async def test_the_subject_mark_is_read_in_the_denylist_round_trip(
+    redis: Redis, key_prefix: str
+) -> None:
+    store = RedisTokenStore(redis, prefix=key_prefix)
+    now = time.time()
+    await store.revoke_subject("42", before=now, until=int(now) + 60)
+    await store.revoke_subject("42", before=now - 50, until=int(now) + 60)  # never lowers it
+    assert await store.is_revoked("j", "f", subject="42", issued_at=now - 0.01)
+    assert not await store.is_revoked("j", "f", subject="42", issued_at=now + 0.01)
+    assert not await store.is_revoked("j", "f", subject="43", issued_at=now - 10)
+    (key,) = [k async for k in redis.scan_iter(match=f"{key_prefix}:*")]
+    assert key.decode() == f"{key_prefix}:{{u:42}}:before"
+    assert 0 < await redis.ttl(key) <= 61
+    calls: list[str] = []
+    original = redis.pipeline
+
+    def counting_pipeline(*args: object, **kwargs: object) -> object:
+        calls.append("pipeline")
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    redis.pipeline = counting_pipeline  # type: ignore[method-assign]
+    try:
+        await store.is_revoked("j", "f", subject="42", issued_at=now)
+    finally:
+        redis.pipeline = original  # type: ignore[method-assign]
+    assert calls == ["pipeline"]  # denylist and mark: one pipeline, one round trip
+
+
+async def test_revoke_subject_through_redis_ends_earlier_tokens(
+    redis: Redis, key_prefix: str
+) -> None:
+    tokens = service(RedisTokenStore(redis, prefix=key_prefix))
+    old = tokens.issue(5)
+    await tokens.revoke_subject(5)
+    with pytest.raises(UnauthorizedError):
+        await tokens.verify_access(old.access_token)
+    assert (await tokens.verify_access(tokens.issue(5).access_token)).sub == "5"

@@ -19,8 +19,14 @@ import httpx
 async def main() -> None:
     await app.state.fastmvc.database.create_all()
     transport = httpx.ASGITransport(app=app)
+    token = app.state.fastmvc.tokens.issue(1).access_token
+    writer = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        created = await client.post("/products", json={"name": "oak desk", "price": "120.00"})
+        anonymous = await client.post("/products", json={"name": "nope", "price": "1.00"})
+        assert anonymous.status_code == 401, anonymous.text  # public reads, not writes
+        created = await client.post(
+            "/products", json={"name": "oak desk", "price": "120.00"}, headers=writer
+        )
         assert created.status_code == 201, created.text
         assert created.json()["data"]["name"] == "Oak Desk", created.text  # before_create ran
         listing = await client.get("/products", params={"price__gte": "100", "sort": "-price"})
