@@ -83,6 +83,7 @@ def policy_responses(policy: Policy) -> dict[int | str, dict[str, Any]]:
         return error_responses(401, 403)
     return error_responses(401)
 
+
 _GRANTS: dict[Policy, Callable[..., Any]] = {}
 _REQUIRE_USER: Any = Depends(require_user)
 
