@@ -69,8 +69,12 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as user 1: writes need a token even on a public entity."""
+    token = app.state.fastmvc.tokens.issue(1).access_token
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://t", headers={"Authorization": f"Bearer {token}"}
+    ) as http:
         yield http
 
 

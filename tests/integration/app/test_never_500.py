@@ -37,8 +37,12 @@ async def app(database: Database) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as user 1: writes need a token even on a public entity."""
+    token = app.state.fastmvc.tokens.issue(1).access_token
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {token}"},
     ) as http:
         yield http
 
@@ -325,8 +329,11 @@ async def test_an_unreachable_database_is_503_on_every_crud_route() -> None:
         **TEST_OVERRIDES,  # type: ignore[arg-type]
     )
     application = create_app(settings, routers=[SampleController.as_router()])
+    token = application.state.fastmvc.tokens.issue(1).access_token
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://t"
+        transport=httpx.ASGITransport(app=application),
+        base_url="http://t",
+        headers={"Authorization": f"Bearer {token}"},
     ) as http:
         for method, path, body in [
             ("GET", "/samples", None),
