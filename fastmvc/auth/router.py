@@ -84,6 +84,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             }
         },
         dependencies=[Depends(register_rate_limit)],
+        name="auth_register",
     )
     async def register(payload: RegisterIn, service: Auth, request: Request) -> Response:
         """Create an account. A taken email gives 409, unless email verification is required.
@@ -113,7 +114,12 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             model=UserEnvelope,
         )
 
-    @auth.post("/login", response_model=TokenEnvelope, dependencies=[Depends(login_rate_limit)])
+    @auth.post(
+        "/login",
+        response_model=TokenEnvelope,
+        dependencies=[Depends(login_rate_limit)],
+        name="auth_login",
+    )
     async def login(payload: LoginIn, service: Auth) -> Response:
         """Exchange email and password for an access and a refresh token."""
         user, pair = await service.login(payload.email, payload.password)
@@ -124,7 +130,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             model=TokenEnvelope,
         )
 
-    @auth.post("/refresh", response_model=TokenEnvelope)
+    @auth.post("/refresh", response_model=TokenEnvelope, name="auth_refresh")
     async def refresh(payload: RefreshIn, service: Auth) -> Response:
         """Trade a refresh token for a new pair. Each refresh token works once."""
         user, pair = await service.refresh(payload.refresh_token)
@@ -135,13 +141,13 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             model=TokenEnvelope,
         )
 
-    @auth.post("/logout", response_model=EmptyEnvelope)
+    @auth.post("/logout", response_model=EmptyEnvelope, name="auth_logout")
     async def logout(principal: CurrentUser, service: Auth) -> Response:
         """Revoke this access token and every token of its login."""
         await service.logout(principal)
         return envelope(None, message="Logged out", key="success_auth_logout", model=EmptyEnvelope)
 
-    @users.get("/me", response_model=UserEnvelope)
+    @users.get("/me", response_model=UserEnvelope, name="users_me")
     async def me(principal: CurrentUser, service: Auth) -> Response:
         """The authenticated user."""
         user = await service.user_of(principal)
