@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,27 @@ def assets_directory() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
 
 
+# ReDoc 2 draws its attribution logo from its vendor's CDN, unconditionally:
+# offline the request fails, and under the docs CSP it is a violation. The
+# bundle is served with that one URL pointing at an empty inline image instead.
+_REDOC_BUNDLE = "redoc.standalone.js"
+_REDOC_LOGO_URL = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+_EMPTY_IMAGE = b"data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+
+
+@lru_cache(maxsize=1)
+def _redoc_bundle() -> bytes:
+    return (assets_directory() / _REDOC_BUNDLE).read_bytes().replace(_REDOC_LOGO_URL, _EMPTY_IMAGE)
+
+
+async def _redoc_bundle_response(_request: Request) -> Response:
+    return Response(
+        _redoc_bundle(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": ASSETS_CACHE_CONTROL},
+    )
+
+
 class _AssetFiles(StaticFiles):
     """Static files with a cache lifetime: the bundles change only with the package."""
 
@@ -93,8 +115,15 @@ def install_docs(app: FastAPI, paths: DocsPaths | None = None) -> DocsPaths:
     openapi_url = app.openapi_url
     if openapi_url is None:
         raise ValueError("the docs pages need the OpenAPI document (openapi_url is None)")
-    app.mount(paths.assets, _AssetFiles(directory=assets_directory()), name="docs_assets")
     assets = paths.assets
+    # Before the mount, which would otherwise serve the unpatched file.
+    app.add_api_route(
+        f"{assets}/{_REDOC_BUNDLE}",
+        _redoc_bundle_response,
+        methods=["GET"],
+        include_in_schema=False,
+    )
+    app.mount(assets, _AssetFiles(directory=assets_directory()), name="docs_assets")
     app.state.fastmvc_docs_assets = assets
 
     if paths.docs:
