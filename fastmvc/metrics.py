@@ -7,7 +7,8 @@ Four families, all prefixed ``fastmvc_``:
   so the number of series stays bounded whatever clients send;
 - ``http_request_duration_seconds{method, route}``: a latency histogram;
 - ``db_pool_connections_in_use``: connections checked out of the pool now;
-- ``rate_limit_refusals_total{route}``: requests a limiter answered with 429.
+- ``rate_limit_refusals_total``: requests a limiter answered with 429 (the
+  per-IP limit and the per-route ones, such as login).
 
 Behind several workers (``fastmvc run --workers N``) each process writes its
 samples to memory-mapped files in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's
@@ -45,8 +46,9 @@ __all__ = [
 METRICS_PATH = "/metrics"
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 NAMESPACE = "fastmvc"
-UNMATCHED_ROUTE = "<unmatched>"
-"""The ``route`` label of a request no route matched (a 404, a 405 on an unknown path)."""
+UNMATCHED_ROUTE = "<unrouted>"
+"""The ``route`` label of a request no route served: nothing matched (404), or a
+layer answered before routing (the per-IP limiter's 429, the body limit's 413)."""
 
 
 def multiprocess_dir() -> str | None:
@@ -87,8 +89,7 @@ class Metrics:
         )
         self.rate_limit_refusals = Counter(
             "rate_limit_refusals",
-            "Requests refused by a rate limiter (429), by route template.",
-            ["route"],
+            "Requests refused by a rate limiter (429).",
             namespace=NAMESPACE,
             registry=self.registry,
         )
@@ -98,7 +99,7 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
         if status == 429:
-            self.rate_limit_refusals.labels(route).inc()
+            self.rate_limit_refusals.inc()
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         """Keep ``db_pool_connections_in_use`` in step with ``engine``'s pool."""

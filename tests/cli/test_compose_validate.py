@@ -26,8 +26,10 @@ def _validate(compose_file: Path) -> subprocess.CompletedProcess[str]:
     if executable is None:
         unavailable("docker-compose is not installed (make test installs it)")
     return subprocess.run(
-        [executable, "--project-directory", str(compose_file.parent), "-f", str(compose_file)]
-        + ["config"],
+        [
+            *(executable, "--project-directory", str(compose_file.parent)),
+            *("-f", str(compose_file), "config"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

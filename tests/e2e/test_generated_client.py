@@ -34,8 +34,10 @@ def _generate(spec: Path, output: Path) -> None:
     config.write_text(f"project_name_override: shop-client\npackage_name_override: {PACKAGE}\n")
     bin_dir = Path(sys.executable).parent
     done = subprocess.run(
-        [str(bin_dir / "openapi-python-client"), "generate", "--path", str(spec)]
-        + ["--config", str(config), "--meta", "none", "--output-path", str(output)],
+        [
+            *(str(bin_dir / "openapi-python-client"), "generate", "--path", str(spec)),
+            *("--config", str(config), "--meta", "none", "--output-path", str(output)),
+        ],
         # The generator formats what it writes with ruff, found on PATH.
         env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"},
         capture_output=True,
