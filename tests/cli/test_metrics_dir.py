@@ -11,7 +11,9 @@ from fastmvc_cli.metrics_dir import MULTIPROC_DIR_ENV, multiprocess_metrics_dir
 
 
 @pytest.mark.parametrize("workers", [None, 1])
-def test_one_worker_needs_no_directory(workers: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_worker_needs_no_directory(
+    workers: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(MULTIPROC_DIR_ENV, raising=False)
     with multiprocess_metrics_dir(workers) as directory:
         assert directory is None

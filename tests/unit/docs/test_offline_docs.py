@@ -93,9 +93,7 @@ def test_production_turns_docs_off_unless_asked() -> None:
     assert Settings(_env_file=None).docs_enabled is True
 
 
-@pytest.mark.parametrize(
-    ("environment", "docs_limited"), [("development", False), ("test", True)]
-)
+@pytest.mark.parametrize(("environment", "docs_limited"), [("development", False), ("test", True)])
 async def test_docs_skip_the_per_ip_limit_in_development_only(
     client_for: ClientFor, environment: str, docs_limited: bool
 ) -> None:

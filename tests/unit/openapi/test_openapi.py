@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from fastmvc import CRUDController, CRUDService, DTO, OutDTO, Repository
+from fastmvc import DTO, CRUDController, CRUDService, OutDTO, Repository
 from fastmvc.app import create_app
 from fastmvc.auth import auth_routers
 from fastmvc.settings import Settings
