@@ -87,6 +87,7 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.rate_limit_refusals = Counter(
             "rate_limit_refusals",
             "Requests refused by a rate limiter (429).",
@@ -96,8 +97,19 @@ class Metrics:
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            # labels() validates and locks on every call; the label sets are
+            # few (route templates), so each pair of children is looked up once.
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        counter, histogram = children
+        counter.inc()
+        histogram.observe(seconds)
         if status == 429:
             self.rate_limit_refusals.inc()
 
