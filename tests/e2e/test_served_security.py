@@ -90,8 +90,7 @@ def test_forwarded_for_from_loopback_is_not_believed(shop: Path, log: Path) -> N
         assert [r.status_code for r in logins] == [401, 401, 429]
         # An API route: in development the docs and /openapi.json are not limited.
         pages = [
-            http.get("/users/me", headers={"X-Forwarded-For": f"203.0.113.{n}"})
-            for n in range(2)
+            http.get("/users/me", headers={"X-Forwarded-For": f"203.0.113.{n}"}) for n in range(2)
         ]
         # Three logins and these two: the fifth request from 127.0.0.1 is refused.
         assert [r.status_code for r in pages] == [401, 429]
