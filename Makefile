@@ -42,13 +42,20 @@ install-wheel: wheel
 services:
 	@.ci/services
 
-# wrk drives the HTTP benchmarks (and the test that keeps them runnable).
+# Debian packages the tests and benchmarks drive: wrk (HTTP load), chromium (the docs
+# pages in a real browser, through Playwright's Python API; Playwright's own browser
+# download is never used) and docker-compose (`docker-compose config` validates the
+# compose files; no Docker engine needed).
+TOOLS := wrk:wrk chromium:chromium docker-compose:docker-compose
+
 tools:
-	@command -v wrk >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing wrk from Debian's packages"; \
-	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else echo "wrk is missing and cannot be installed here"; fi; }
+	    echo "installing$$missing from Debian's packages"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing and cannot be installed here:$$missing"; fi; fi
 
 test: install-wheel services tools
 	$(BIN)/python -m pytest -q -ra -p no:randomly $(PYTEST_ARGS)

@@ -3,7 +3,8 @@
 Suites, one after the other so they never share the two cores:
 
 1. ``benchmarks/crud`` — data-path speed against hand-written and library peers;
-2. ``benchmarks/middleware`` — the default middleware stack against bare FastAPI;
+2. ``benchmarks/middleware`` — the default middleware stack against bare FastAPI,
+   and the CPU cost of its metrics step (stack with and without metrics);
 3. ``benchmarks/ratelimit`` — the limiter against other limiter libraries;
 4. ``benchmarks/replicas`` — GET by id on a streaming replica against the primary.
 
@@ -96,6 +97,29 @@ def middleware_suite(duration: float) -> list[str]:
     ]
 
 
+def metrics_suite() -> list[str]:
+    """What the metrics step costs per request (in-process CPU time), as Markdown."""
+    script = HERE / "middleware" / "bench_metrics.py"
+    command = [sys.executable, str(script.relative_to(ROOT)), "--json"]
+    code, out, err = _script(command, timeout=600)
+    lines = [f"Command: `python {' '.join(command[1:])}`", ""]
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return [*lines, f"Failed (exit {code}):", "", "```", (out + err)[-3000:], "```"]
+    return [
+        *lines,
+        "| stack | CPU µs per request |",
+        "|---|---:|",
+        f"| with metrics | {data['with_metrics_us']:.1f} |",
+        f"| without metrics (`METRICS_ENABLED=false`) | {data['without_metrics_us']:.1f} |",
+        "",
+        f"Metrics cost: {data['metrics_cost_us']:.1f} µs per request "
+        f"({data['metrics_cost_ratio']:+.1%}), median of {data['batches']} alternating "
+        f"batches of {data['requests_per_batch']} in-process requests.",
+    ]
+
+
 def ratelimit_suite() -> list[str]:
     """Helper A's limiter benchmark, its own report verbatim."""
     script = HERE / "ratelimit" / "bench_limiter.py"
@@ -183,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     (HERE / "crud" / "last_run.json").write_text(json.dumps(crud, indent=2, default=str))
     print("middleware suite…", file=sys.stderr, flush=True)
     middleware = middleware_suite(args.duration)
+    print("metrics suite…", file=sys.stderr, flush=True)
+    metrics = metrics_suite()
     print("ratelimit suite…", file=sys.stderr, flush=True)
     ratelimit = ratelimit_suite()
     print("replicas suite…", file=sys.stderr, flush=True)
@@ -205,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         "## Middleware stack (`benchmarks/middleware`)",
         "",
         *middleware,
+        "",
+        "## Metrics step (`benchmarks/middleware/bench_metrics.py`)",
+        "",
+        *metrics,
         "",
         "## Rate limiter (`benchmarks/ratelimit`)",
         "",

@@ -14,16 +14,19 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from fastmvc.controller import envelope
 from fastmvc.db.engine import Database
+from fastmvc.docs import DocsPaths, install_docs
 from fastmvc.dto import Envelope
 from fastmvc.errors import ServiceUnavailableError
 from fastmvc.handlers import install_exception_handlers
 from fastmvc.logging import configure_logging
 from fastmvc.openapi import error_responses
+from fastmvc.openapi_clients import operation_id
 from fastmvc.redis import create_redis
 from fastmvc.settings import Settings, get_settings
 from fastmvc.state import Runtime, get_runtime
@@ -96,7 +99,9 @@ def _health_router() -> APIRouter:
         prefix="/health", tags=["health"], responses=error_responses(413, 429, 500, 503)
     )
 
-    @router.get("/live", response_model=HealthEnvelope, summary="The process is up")
+    @router.get(
+        "/live", response_model=HealthEnvelope, summary="The process is up", name="health_live"
+    )
     async def live() -> Response:
         return envelope(
             {"status": "ok"}, message="Alive", key="success_health_live", model=HealthEnvelope
@@ -106,6 +111,7 @@ def _health_router() -> APIRouter:
         "/ready",
         response_model=HealthEnvelope,
         summary="The database and Redis answer; each read replica is reported",
+        name="health_ready",
     )
     async def ready(request: Request) -> Response:
         runtime = get_runtime(request)
@@ -187,18 +193,55 @@ def create_app(
             yield
         finally:
             await runtime.aclose()
+            if metrics is not None:
+                metrics.process_exited()
+            tracer_provider = getattr(_app.state, "fastmvc_tracer_provider", None)
+            if tracer_provider is not None:
+                # Flushing the last spans is a blocking HTTP call.
+                await anyio.to_thread.run_sync(tracer_provider.shutdown)
 
-    options: dict[str, Any] = {"title": settings.app_name, "debug": False}
+    # FastAPI's own docs pages load their assets from CDNs; fastmvc.docs
+    # serves them from the app instead, at the paths asked for here.
+    docs_paths = DocsPaths(
+        docs=fastapi_options.pop("docs_url", "/docs"),
+        redoc=fastapi_options.pop("redoc_url", "/redoc"),
+    )
+    options: dict[str, Any] = {
+        "title": settings.app_name,
+        "debug": False,
+        "generate_unique_id_function": operation_id,
+    }
     if not settings.docs_enabled:
-        options.update(docs_url=None, redoc_url=None, openapi_url=None)
+        options["openapi_url"] = None
     options.update(fastapi_options)
-    app = FastAPI(lifespan=lifespan, **options)
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, **options)
     app.state.fastmvc = runtime
+    if settings.docs_enabled and app.openapi_url:
+        install_docs(app, docs_paths)
+
+    metrics = None
+    if settings.metrics_enabled:
+        from fastmvc.metrics import METRICS_PATH, Metrics, metrics_endpoint
+
+        metrics = Metrics()
+        metrics.watch_pool(runtime.database.engine)
+        app.state.fastmvc_metrics = metrics
+        app.add_api_route(
+            METRICS_PATH,
+            metrics_endpoint,
+            methods=["GET"],
+            include_in_schema=False,
+            response_class=PlainTextResponse,
+        )
 
     from fastmvc.middleware import install_middleware
 
-    install_middleware(app, settings, limiter=runtime.limiter)
+    install_middleware(app, settings, limiter=runtime.limiter, metrics=metrics)
     install_exception_handlers(app)
+    if settings.otel_exporter_otlp_endpoint:
+        from fastmvc.tracing import install_tracing
+
+        install_tracing(app, runtime)
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)

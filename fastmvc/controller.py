@@ -40,6 +40,7 @@ from fastmvc.context import get_request_id
 from fastmvc.dependencies import ReadSessionDep, SessionDep
 from fastmvc.dto import Envelope, Page
 from fastmvc.openapi import error_responses, sort_example, sort_pattern
+from fastmvc.openapi_clients import filter_parameters
 from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from fastmvc.responses import EnvelopeTemplate, envelope_response
@@ -468,6 +469,7 @@ class CRUDController(Controller):
             responses={**error_responses(400), **read_responses},
             summary=f"List {resource} rows",
             description=filter_help,
+            openapi_extra={"parameters": filter_parameters(service_class.repository_class.model)},
         )
         router.add_api_route(
             "",

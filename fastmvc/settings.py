@@ -135,6 +135,11 @@ class Settings(BaseSettings):
 
     # observability (DOCS_ENABLED defaults to false in production, see _secure_defaults)
     docs_enabled: bool = True
+    metrics_enabled: bool = True
+    # The standard OpenTelemetry variable: when set (and the ``otel`` extra is
+    # installed), FastAPI, SQLAlchemy and Redis are traced and spans exported there.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
 
     # network
     cors_origins: Annotated[list[str], NoDecode] = []

@@ -143,6 +143,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             },
         },
         dependencies=[Depends(register_rate_limit)],
+        name="auth_register",
     )
     async def register(
         payload: RegisterIn, service: Auth, request: Request, background: BackgroundTasks
@@ -182,6 +183,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
         response_model=TokenEnvelope,
         dependencies=[Depends(login_rate_limit)],
         responses=FORBIDDEN,
+        name="auth_login",
     )
     async def login(payload: LoginIn, service: Auth) -> Response:
         """Exchange email and password for an access and a refresh token."""
@@ -193,7 +195,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             model=TokenEnvelope,
         )
 
-    @auth.post("/refresh", response_model=TokenEnvelope)
+    @auth.post("/refresh", response_model=TokenEnvelope, name="auth_refresh")
     async def refresh(payload: RefreshIn, service: Auth) -> Response:
         """Trade a refresh token for a new pair. Each refresh token works once."""
         user, pair = await service.refresh(payload.refresh_token)
@@ -204,13 +206,13 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             model=TokenEnvelope,
         )
 
-    @auth.post("/logout", response_model=EmptyEnvelope)
+    @auth.post("/logout", response_model=EmptyEnvelope, name="auth_logout")
     async def logout(principal: CurrentUser, service: Auth) -> Response:
         """Revoke this access token and every token of its login."""
         await service.logout(principal)
         return envelope(None, message="Logged out", key="success_auth_logout", model=EmptyEnvelope)
 
-    @auth.post("/password", response_model=TokenEnvelope)
+    @auth.post("/password", response_model=TokenEnvelope, name="auth_password_change")
     async def change_password(
         payload: PasswordChangeIn, principal: CurrentUser, service: Auth
     ) -> Response:
@@ -230,6 +232,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
         status_code=status.HTTP_202_ACCEPTED,
         response_model=EmptyEnvelope,
         dependencies=[Depends(password_reset_rate_limit)],
+        name="auth_password_forgot",
     )
     async def forgot_password(
         payload: PasswordForgotIn, request: Request, background: BackgroundTasks
@@ -248,6 +251,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
         "/password/reset",
         response_model=EmptyEnvelope,
         dependencies=[Depends(password_reset_rate_limit)],
+        name="auth_password_reset",
     )
     async def reset_password(payload: PasswordResetIn, service: Auth) -> Response:
         """Set a new password with a mailed reset token (once); every session ends."""
@@ -260,6 +264,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
         "/verify",
         response_model=UserEnvelope,
         dependencies=[Depends(password_reset_rate_limit)],
+        name="auth_verify",
     )
     async def verify(payload: AccountTokenIn, service: Auth) -> Response:
         """Confirm the email address with a mailed verification token."""
@@ -271,7 +276,7 @@ def auth_routers(user_model: type[Any]) -> list[APIRouter]:
             model=UserEnvelope,
         )
 
-    @users.get("/me", response_model=UserEnvelope)
+    @users.get("/me", response_model=UserEnvelope, name="users_me")
     async def me(principal: CurrentUser, service: Auth) -> Response:
         """The authenticated user."""
         user = await service.user_of(principal)

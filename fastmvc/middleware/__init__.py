@@ -9,6 +9,7 @@ from fastmvc.middleware.access_log import ACCESS_LOGGER, PROCESS_TIME_HEADER, Ac
 from fastmvc.middleware.body_limit import BodyLimitMiddleware
 from fastmvc.middleware.client_ip import canonical_ip, client_bucket, client_ip
 from fastmvc.middleware.errors import ServerErrorMiddleware
+from fastmvc.middleware.metrics import MetricsMiddleware
 from fastmvc.middleware.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
 from fastmvc.middleware.security_headers import (
     API_CSP,
@@ -24,6 +25,7 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "AccessLogMiddleware",
     "BodyLimitMiddleware",
+    "MetricsMiddleware",
     "RequestContextMiddleware",
     "SecurityHeadersMiddleware",
     "ServerErrorMiddleware",

@@ -26,13 +26,6 @@ DEFAULT_PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=()"
 )
 
-# The third-party origins that FastAPI's get_swagger_ui_html and get_redoc_html
-# (fastapi/openapi/docs.py) load from with their default arguments.
-_CDN = "https://cdn.jsdelivr.net"
-_FAVICON_HOST = "https://fastapi.tiangolo.com"
-_FONTS_CSS = "https://fonts.googleapis.com"
-_FONTS_FILES = "https://fonts.gstatic.com"
-
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 _CSP_KEY = b"content-security-policy"
@@ -43,13 +36,13 @@ _CONTENT_TYPE_KEY = b"content-type"
 def docs_csp(inline_script_hashes: Iterable[str] = ()) -> str:
     """Return the policy for the Swagger UI and ReDoc pages.
 
-    Both pages load their bundle from jsDelivr and the favicon from
-    fastapi.tiangolo.com. Swagger UI starts itself with an inline script,
-    allowed by its SHA-256 hash rather than ``'unsafe-inline'``; it draws its
-    icons as ``data:`` images. ReDoc pulls fonts from Google Fonts, injects
-    ``<style>`` elements at run time (hence ``'unsafe-inline'`` for styles
-    only) and runs its search in a ``blob:`` worker. Both fetch the OpenAPI
-    document from this origin.
+    Both pages load their bundle, stylesheet and favicon from this origin
+    (:mod:`fastmvc.docs` serves them), so no third-party origin is allowed.
+    Swagger UI starts itself with an inline script, allowed by its SHA-256
+    hash rather than ``'unsafe-inline'``; it draws its icons as ``data:``
+    images. ReDoc injects ``<style>`` elements at run time (hence
+    ``'unsafe-inline'`` for styles only) and runs its search in a ``blob:``
+    worker. Both fetch the OpenAPI document from this origin.
 
     Args:
         inline_script_hashes: Base64 SHA-256 digests of the page's inline scripts.
@@ -57,10 +50,10 @@ def docs_csp(inline_script_hashes: Iterable[str] = ()) -> str:
     hashes = "".join(f" 'sha256-{digest}'" for digest in inline_script_hashes)
     return (
         "default-src 'none'; "
-        f"script-src 'self' {_CDN}{hashes}; "
-        f"style-src 'self' {_CDN} {_FONTS_CSS} 'unsafe-inline'; "
-        f"img-src 'self' data: {_FAVICON_HOST}; "
-        f"font-src 'self' {_FONTS_FILES}; "
+        f"script-src 'self'{hashes}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "font-src 'self'; "
         "connect-src 'self'; "
         "worker-src 'self' blob:; "
         "frame-ancestors 'none'; "

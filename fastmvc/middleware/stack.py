@@ -4,6 +4,7 @@ Outermost first::
 
     RequestContextMiddleware    request id + client ip in the context; X-Request-ID
     AccessLogMiddleware         X-Process-Time; one "fastmvc.access" line per request
+    MetricsMiddleware           Prometheus counts and latency; only when METRICS_ENABLED
     SecurityHeadersMiddleware   nosniff, frame, referrer, CSP, HSTS, no-store…
     CORSMiddleware              only when CORS_ORIGINS is set; answers preflights
     ServerErrorMiddleware       unhandled exception -> 500 envelope
@@ -26,6 +27,8 @@ Why this order:
 - The access log sits outside the error guard, so it logs the 500 that the
   guard sent, and outside the limiter, so a 429 is logged too. It reads the
   user id after the app returns.
+- Metrics sit next to the access log for the same reason: every answer,
+  429 and 500 included, is counted with the route template that served it.
 - The body limit comes before the limiter and the app, so an oversized body
   is refused before anything reads it. The limiter is innermost so that CORS
   preflights (answered by CORS above it) do not spend a client's budget.
@@ -38,17 +41,26 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from fastmvc.metrics import METRICS_PATH
 from fastmvc.middleware.access_log import PROCESS_TIME_HEADER, AccessLogMiddleware
 from fastmvc.middleware.body_limit import BodyLimitMiddleware
 from fastmvc.middleware.errors import ServerErrorMiddleware
+from fastmvc.middleware.metrics import MetricsMiddleware
 from fastmvc.middleware.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
 from fastmvc.middleware.security_headers import SecurityHeadersMiddleware
 from fastmvc.settings import Settings
 
 if TYPE_CHECKING:
+    from fastmvc.metrics import Metrics
     from fastmvc.ratelimit import RateLimiter
 
-__all__ = ["CORS_ALLOW_HEADERS", "CORS_ALLOW_METHODS", "CORS_EXPOSE_HEADERS", "install_middleware"]
+__all__ = [
+    "CORS_ALLOW_HEADERS",
+    "CORS_ALLOW_METHODS",
+    "CORS_EXPOSE_HEADERS",
+    "install_middleware",
+    "limiter_exempt_paths",
+]
 
 CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", REQUEST_ID_HEADER)
@@ -64,7 +76,13 @@ CORS_EXPOSE_HEADERS = (
 )
 
 
-def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter | None) -> None:
+def install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    limiter: RateLimiter | None,
+    metrics: Metrics | None = None,
+) -> None:
     """Install FastMVC's pure-ASGI middleware stack on ``app``, in the order above.
 
     Call it once, before the app serves its first request.
@@ -76,6 +94,7 @@ def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter
             ``MAX_BODY_BYTES`` and ``RATE_LIMIT_ENABLED``.
         limiter: The rate limiter; the rate-limit layer is left out when it is
             ``None`` or rate limiting is disabled.
+        metrics: Where to count requests; the metrics layer is left out when ``None``.
     """
     # add_middleware puts each new layer outside the previous ones: innermost first.
     if settings.rate_limit_enabled and limiter is not None:
@@ -86,6 +105,7 @@ def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter
             limiter=limiter,
             trusted_proxies=settings.trusted_proxies,
             ipv6_prefix=settings.rate_limit_ipv6_prefix,
+            exempt_paths=limiter_exempt_paths(app, settings),
         )
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)
@@ -99,6 +119,8 @@ def install_middleware(app: FastAPI, settings: Settings, *, limiter: RateLimiter
             expose_headers=CORS_EXPOSE_HEADERS,
         )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts, docs_paths=_docs_paths(app))
+    if metrics is not None:
+        app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
 
@@ -108,3 +130,24 @@ def _docs_paths(app: FastAPI) -> list[str]:
     if app.docs_url:
         paths.append(app.swagger_ui_oauth2_redirect_url)
     return [path for path in paths if path]
+
+
+def limiter_exempt_paths(app: FastAPI, settings: Settings) -> list[str]:
+    """The paths the per-IP limiter never counts.
+
+    Always the health checks and ``/metrics`` (a scraper must never be
+    refused). In development also the docs pages, their assets and the OpenAPI
+    document: a developer reloading ``/docs`` must not spend the API's budget.
+    """
+    from fastmvc.docs import DOCS_ASSET_FILES
+    from fastmvc.ratelimit.middleware import DEFAULT_EXEMPT_PATHS
+
+    paths = [*DEFAULT_EXEMPT_PATHS, METRICS_PATH]
+    if settings.environment == "development":
+        paths += _docs_paths(app)
+        if app.openapi_url:
+            paths.append(app.openapi_url)
+        assets = getattr(app.state, "fastmvc_docs_assets", None)
+        if assets:
+            paths += [f"{assets}/{name}" for name in DOCS_ASSET_FILES]
+    return paths

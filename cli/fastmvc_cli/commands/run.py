@@ -11,6 +11,7 @@ import typer
 
 from fastmvc_cli.console import console
 from fastmvc_cli.errors import UserError
+from fastmvc_cli.metrics_dir import multiprocess_metrics_dir
 from fastmvc_cli.preflight import check_settings
 from fastmvc_cli.project import find_project
 from fastmvc_cli.servers import DEFAULT_SERVER, ServeOptions, ServerName, get_server
@@ -83,4 +84,5 @@ def run(
         f"Serving [bold]{project.app}[/bold] with {chosen.name} on http://{host}:{port} "
         "(docs at /docs)"
     )
-    chosen.serve(options)
+    with multiprocess_metrics_dir(workers):
+        chosen.serve(options)

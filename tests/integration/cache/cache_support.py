@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 from redis.asyncio import Redis
 
 from fastmvc.cache.redis_backend import escape_glob
-from tests.services import require_reachable
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.services import REDIS_URL, require_reachable
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    """The shared test Redis: ``TEST_REDIS_URL``, like every Redis test."""
+    return REDIS_URL
 
 
 async def connect_shared() -> Redis:

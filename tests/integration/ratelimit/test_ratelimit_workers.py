@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,10 +21,11 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 LIMIT = 50
 REQUESTS = 400
-# A logical database of its own, so the app's fixed key prefix cannot meet
-# another suite's keys; only this test's two keys are deleted, never the db.
-TEST_DB = 15
-CLIENT_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
+# The app's key prefix is fixed, so this test's client is an address of its
+# own (sent through a trusted X-Forwarded-For): its keys meet no other
+# suite's on the shared TEST_REDIS_URL, and only they are deleted.
+CLIENT_IP = f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
+CLIENT_KEYS = (f"fastmvc:rl:{{ip:{CLIENT_IP}}}:60", f"fastmvc:rl:{{ip:{CLIENT_IP}}}:3600")
 
 
 # The app under test, with each response naming the worker process that sent it.
@@ -56,13 +58,8 @@ app.add_middleware(WorkerPid)
 """
 
 
-def redis_db_url(db: int) -> str:
-    base = require("redis").rsplit("/", 1)[0]
-    return f"{base}/{db}"
-
-
-async def delete_client_keys(url: str) -> None:
-    client = await connect(url)
+async def delete_client_keys() -> None:
+    client = await connect(require("redis"))
     try:
         await client.delete(*CLIENT_KEYS)
     finally:
@@ -74,7 +71,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """``fastmvc run --server NAME --workers 4`` serving ``create_app()``, stopped afterwards."""
     env = {
         **os.environ,
-        "REDIS_URL": redis_db_url(TEST_DB),
+        "REDIS_URL": require("redis"),
+        "TRUSTED_PROXIES": "127.0.0.1/32",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
         "RATE_LIMIT_PER_MINUTE": str(LIMIT),
         "RATE_LIMIT_PER_HOUR": "1000",
@@ -93,16 +91,18 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 async def test_exactly_the_limit_passes_across_four_workers(server: str) -> None:
-    url = redis_db_url(TEST_DB)
-    await delete_client_keys(url)
+    await delete_client_keys()
     try:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        async with httpx.AsyncClient(base_url=server, limits=limits, timeout=30) as client:
+        headers = {"X-Forwarded-For": CLIENT_IP}
+        async with httpx.AsyncClient(
+            base_url=server, limits=limits, timeout=30, headers=headers
+        ) as client:
             responses = await asyncio.gather(
                 *(client.get("/openapi.json") for _ in range(REQUESTS))
             )
     finally:
-        await delete_client_keys(url)
+        await delete_client_keys()
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}

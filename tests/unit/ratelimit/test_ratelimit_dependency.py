@@ -135,6 +135,8 @@ async def test_settings_factory_rules_are_read_from_the_runtime() -> None:
 async def test_with_create_app_the_handler_sends_the_headers(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        # Not development, where /openapi.json is exempt from the app-wide limit.
+        environment="test",
         login_rate_limit_per_minute=1,
         rate_limit_per_minute=100,
     )
