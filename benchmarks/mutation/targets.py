@@ -3,8 +3,6 @@
 One line per module, its tests given as a glob. Only tests that run without
 PostgreSQL, Redis or a subprocess belong here: every mutant reruns the tests
 that reach the mutated function, so a slow test multiplies into hours.
-
-Issue 9's access-policy module joins with one more line once it lands.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ TARGETS: dict[str, str] = {
     "fastmvc/repository/filters.py": "tests/integration/repository/test_filter*.py",
     "fastmvc/repository/cursor.py": "tests/integration/repository/test_sorting*.py",
     "fastmvc/ratelimit/limiter.py": "tests/unit/ratelimit/test_ratelimit_limiter*.py",
+    "fastmvc/access/policy.py": "tests/unit/access/test_access_policy.py",
 }
 """Module to mutate → the test files (a glob) that must catch its mutants."""
 

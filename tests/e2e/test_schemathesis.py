@@ -55,9 +55,8 @@ ENTITIES: list[list[str]] = [
         "--soft-delete",
     ],
 ]
-# Entities made with `--owned` (issue 9) go here, e.g. ["Note", "title:str", "--owned"],
-# once that flag exists: the run then covers owner-scoped routes too.
-OWNED_ENTITIES: list[list[str]] = []
+# An owner-scoped entity: the run covers the scoped routes and the refused owner_id too.
+OWNED_ENTITIES: list[list[str]] = [["Note", "title:str", "body:text?", "--owned"]]
 
 USER = {"email": "schemathesis@fastmvc.test", "password": "correct horse battery staple"}
 

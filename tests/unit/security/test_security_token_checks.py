@@ -236,7 +236,8 @@ def test_issued_tokens_carry_nbf_and_128_bit_ids(tokens: TokenService) -> None:
     pair = tokens.issue("u1")
     for token in (pair.access_token, pair.refresh_token):
         issued = jwt.get_unverified_claims(token)
-        assert issued["nbf"] == issued["iat"]
+        # nbf is whole seconds; iat keeps the sub-second part revocation marks compare.
+        assert issued["nbf"] == int(issued["iat"])
         assert len(issued["jti"]) == len(issued["fam"]) == 22  # token_urlsafe(16)
 
 
