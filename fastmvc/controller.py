@@ -27,22 +27,26 @@ them through one dependency built from :func:`fastmvc.access.authorize`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import inspect as sa_inspect
 from starlette.responses import Response
 
-from fastmvc.access import Access, Grant, Policy, authorize, owner_scope
+from fastmvc.access import Access, Grant, Policy, authorize, is_admin, owner_scope
 from fastmvc.context import get_request_id
 from fastmvc.dependencies import ReadSessionDep, SessionDep
 from fastmvc.dto import Envelope, Page
+from fastmvc.errors import ForbiddenError
 from fastmvc.openapi import error_responses, sort_example, sort_pattern
 from fastmvc.openapi_clients import filter_parameters
 from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from fastmvc.repository.relations import parse_include, relations_of
 from fastmvc.responses import EnvelopeTemplate, envelope_response
 from fastmvc.security.dependencies import require_user
 from fastmvc.security.tokens import Principal
@@ -65,7 +69,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _ROUTE_ATTR = "__fastmvc_route__"
-RESERVED_QUERY = frozenset({"limit", "cursor", "offset", "sort", "with_total"})
+RESERVED_QUERY = frozenset(
+    {"limit", "cursor", "offset", "sort", "with_total", "include", "deleted"}
+)
 MAX_ID = JSON_SAFE_RANGE[1]  # ids past 2**53 would be rounded by JSON clients
 
 ERROR_RESPONSES = error_responses(400, 401, 404, 409, 413, 422, 429, 500, 503)
@@ -295,6 +301,40 @@ def _with_body(func: Callable[..., Any], schema: type[BaseModel]) -> Callable[..
 
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Primary key")]
+DeletedQuery = Annotated[
+    Literal["only"] | None,
+    Query(description="`only`: list soft-deleted rows instead of live ones (admins only)."),
+]
+
+
+def _include_query(names: Sequence[str]) -> Any:
+    """The ``include`` query parameter, its values spelled out for OpenAPI.
+
+    No pattern: an unknown relation is the framework's 400, as for filters.
+    """
+    allowed = ", ".join(f"`{name}`" for name in sorted(names)) or "none"
+    return Annotated[
+        str | None,
+        Query(
+            max_length=256,
+            description=f"Comma-separated relations to embed: {allowed}.",
+            examples=[",".join(sorted(names))] if names else None,
+        ),
+    ]
+
+
+def _with_query(func: Callable[..., Any], replace: dict[str, Any], drop: set[str]) -> Any:
+    """Give ``func``'s query parameters their per-entity annotations; drop the ones it lacks."""
+    signature = inspect.signature(func, eval_str=True)
+    parameters = [
+        parameter.replace(annotation=replace[parameter.name])
+        if parameter.name in replace
+        else parameter
+        for parameter in signature.parameters.values()
+        if parameter.name not in drop
+    ]
+    func.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return func
 
 
 class CRUDController(Controller):
@@ -307,6 +347,11 @@ class CRUDController(Controller):
     ``read_policy = Policy.PUBLIC`` (writes still need a token). Under
     ``owner``, the service gets the caller's row scope: lists show only the
     caller's rows, another user's row answers 404, admins see every row.
+
+    For a soft-delete model there are also ``POST /{id}/restore`` (write
+    policy) and ``GET /?deleted=only`` (admins only). The reads take
+    ``?include=`` with the model's relationships (see
+    :mod:`fastmvc.repository.relations`).
     """
 
     read_policy: ClassVar[Policy | str | None] = None
@@ -361,13 +406,23 @@ class CRUDController(Controller):
         page_envelope = Envelope[page_type]
         empty_envelope = Envelope[None]
         service_class = cls.service_class
+        model = service_class.repository_class.model
+        relations = relations_of(model)
+        soft_delete = "deleted_at" in sa_inspect(model).columns
+        # Without soft delete, ``deleted`` is no parameter: it falls to the filters (400).
+        reserved = RESERVED_QUERY if soft_delete else RESERVED_QUERY - {"deleted"}
         # Everything that does not change between requests is built here, once.
         validate_out = out.model_validate
-        out_json = out.__pydantic_serializer__.to_json
-        page_json = page_type.__pydantic_serializer__.to_json
+        # Included relations are set only when asked for; the others stay out of the JSON.
+        out_json = functools.partial(
+            out.__pydantic_serializer__.to_json, exclude_unset=bool(relations)
+        )
+        page_json = functools.partial(
+            page_type.__pydantic_serializer__.to_json, exclude_unset=bool(relations)
+        )
         templates = {
             verb: EnvelopeTemplate(f"{title} {verb}", f"success_{resource}_{verb}")
-            for verb in ("list", "created", "found", "updated", "deleted")
+            for verb in ("list", "created", "found", "updated", "deleted", "restored")
         }
 
         def item_response(instance: Any, verb: str, status_code: int = 200) -> Response:
@@ -404,11 +459,15 @@ class CRUDController(Controller):
             with_total: Annotated[
                 Literal["true", "false"], Query(description="Add `total` to the page.")
             ] = "false",
+            include: str | None = None,
+            deleted: DeletedQuery = None,
         ) -> Response:
+            if deleted == "only" and not is_admin(grant.actor):
+                raise ForbiddenError("Only admins may list deleted rows")
             filters = [
                 (key, value)
                 for key, value in request.query_params.multi_items()
-                if key not in RESERVED_QUERY
+                if key not in reserved
             ]
             page = await service(session, grant).read_page(
                 PageRequest(
@@ -418,6 +477,8 @@ class CRUDController(Controller):
                     cursor=cursor,
                     offset=offset,
                     with_total=with_total == "true",
+                    only_deleted=deleted == "only",
+                    include=parse_include(model, include),
                 )
             )
             data = page_type(
@@ -432,21 +493,38 @@ class CRUDController(Controller):
         async def create_item(
             payload: Any, session: SessionDep, grant: Grant = write_grant
         ) -> Response:
-            instance = await service(session, grant).create(payload.model_dump())
-            return item_response(instance, "created", 201)
+            writer = service(session, grant)
+            instance = await writer.create(payload.model_dump())
+            return item_response(await writer.output(instance), "created", 201)
 
         async def get_item(
-            id: IdPath, session: ReadSessionDep, grant: Grant = read_grant
+            id: IdPath,
+            session: ReadSessionDep,
+            grant: Grant = read_grant,
+            include: str | None = None,
         ) -> Response:
-            return item_response(await service(session, grant).read(id), "found")
+            row = await service(session, grant).read(id, parse_include(model, include))
+            return item_response(row, "found")
 
         async def update_item(
             id: IdPath, payload: Any, session: SessionDep, grant: Grant = write_grant
         ) -> Response:
             data = payload.model_dump(exclude_unset=True)
             expected = data.pop("version", None)
-            instance = await service(session, grant).update(id, data, expected_version=expected)
-            return item_response(instance, "updated")
+            writer = service(session, grant)
+            instance = await writer.update(id, data, expected_version=expected)
+            return item_response(await writer.output(instance), "updated")
+
+        async def restore_item(
+            id: IdPath, session: SessionDep, grant: Grant = write_grant
+        ) -> Response:
+            writer = service(session, grant)
+            instance = await writer.restore(id)
+            return item_response(await writer.output(instance), "restored")
+
+        include_query = {"include": _include_query(list(relations))}
+        _with_query(list_items, include_query, set() if soft_delete else {"deleted"})
+        _with_query(get_item, include_query, set())
 
         async def delete_item(
             id: IdPath, session: SessionDep, grant: Grant = write_grant
@@ -454,6 +532,10 @@ class CRUDController(Controller):
             await service(session, grant).delete(id)
             return envelope_response(templates["deleted"].render(b"null"))
 
+        for handler in (list_items, create_item, get_item, update_item, delete_item, restore_item):
+            # `fastmvc routes` and tracebacks name the controller, not this factory.
+            handler.__module__ = cls.__module__
+            handler.__qualname__ = f"{cls.__qualname__}.{handler.__name__}"
         filter_help = (
             "Filters: `field=value` or `field__op=value` with op one of eq ne gt gte lt lte "
             "like ilike in not_in is_null between (comma-separated values for in and between). "
@@ -466,7 +548,10 @@ class CRUDController(Controller):
             methods=["GET"],
             response_model=page_envelope,
             name=f"{resource}_list",
-            responses={**error_responses(400), **read_responses},
+            responses={
+                **error_responses(400, *((403,) if soft_delete else ())),
+                **read_responses,
+            },
             summary=f"List {resource} rows",
             description=filter_help,
             openapi_extra={"parameters": filter_parameters(service_class.repository_class.model)},
@@ -508,3 +593,13 @@ class CRUDController(Controller):
             responses={**error_responses(404, 409), **write_responses},
             summary=f"Delete a {resource}",
         )
+        if soft_delete:
+            router.add_api_route(
+                "/{id}/restore",
+                restore_item,
+                methods=["POST"],
+                response_model=item_envelope,
+                name=f"{resource}_restore",
+                responses={**error_responses(404, 409), **write_responses},
+                summary=f"Restore a soft-deleted {resource}",
+            )

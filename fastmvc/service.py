@@ -13,7 +13,7 @@ It raises :class:`~fastmvc.errors.NotFoundError` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import inspect
@@ -120,10 +120,14 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         page: PageResult[ModelT] = await self.repository.page(request, scope=self.scope)
         return page
 
-    async def read(self, id: Any) -> Any:
+    async def read(self, id: Any, include: Sequence[str] = ()) -> Any:
         """The HTTP read path of ``GET /{id}``: a plain row for the Out DTO.
 
         Override it (rather than :meth:`get`) to add read rules to that route.
+
+        Args:
+            id: Primary key.
+            include: Relations to embed (``?include=author``).
 
         Raises:
             NotFoundError: No such row.
@@ -131,12 +135,19 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         row = await self.repository.get_row(id, scope=self.scope)
         if row is None:
             raise self.not_found(id)
-        return row
+        (item,) = await self.repository.with_relations([row], include)
+        return item
 
     async def read_page(self, request: PageRequest) -> PageResult[Any]:
         """The HTTP read path of ``GET /``: one page of plain rows for the Out DTO."""
         page: PageResult[Any] = await self.repository.page_rows(request, scope=self.scope)
+        page.items = await self.repository.with_relations(page.items, request.include)
         return page
+
+    async def output(self, instance: ModelT) -> Any:
+        """What a write answers: the row as a later ``GET`` shows it (many-to-many ids included)."""
+        (item,) = await self.repository.with_relations([instance])
+        return item
 
     async def create(self, data: Mapping[str, Any]) -> ModelT:
         """Insert a row after ``before_create`` and before ``after_create``.
@@ -166,6 +177,18 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         if instance is None:
             raise self.not_found(id)
         await self.after_update(instance)
+        return instance
+
+    async def restore(self, id: Any) -> ModelT:
+        """Bring back a soft-deleted row.
+
+        Raises:
+            NotFoundError: No soft-deleted row has that id.
+            ConflictError: A live row now holds one of its unique values.
+        """
+        instance: ModelT | None = await self.repository.restore(id, scope=self.scope)
+        if instance is None:
+            raise self.not_found(id)
         return instance
 
     async def delete(self, id: Any) -> None:

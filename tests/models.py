@@ -9,19 +9,23 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
+    ForeignKey,
     LargeBinary,
     Numeric,
     String,
+    Table,
     Text,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fastmvc.db import Entity, SoftDeleteMixin
+from fastmvc.db import Base, Entity, SoftDeleteMixin, live_unique_index
 
 
 class Widget(Entity):
@@ -60,3 +64,41 @@ class Document(Entity):
     __tablename__ = "test_documents"
 
     body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# Relations: a reference to another table, a self-reference, a many-to-many set.
+article_labels = Table(
+    "test_article_labels",
+    Base.metadata,
+    Column(
+        "article_id",
+        BigInteger,
+        ForeignKey("test_articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "label_id", BigInteger, ForeignKey("test_labels.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Label(Entity):
+    __tablename__ = "test_labels"
+
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class Article(SoftDeleteMixin, Entity):
+    __tablename__ = "test_articles"
+
+    title: Mapped[str] = mapped_column(String(100))
+    widget_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("test_widgets.id"), index=True)
+    widget: Mapped[Widget] = relationship(foreign_keys=[widget_id], lazy="raise")
+    parent_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("test_articles.id"))
+    parent: Mapped[Article | None] = relationship(
+        foreign_keys=[parent_id], remote_side="Article.id", lazy="raise"
+    )
+    labels: Mapped[list[Label]] = relationship(secondary=article_labels, lazy="raise")
+
+
+live_unique_index(Article.title)

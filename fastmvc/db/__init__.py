@@ -2,6 +2,7 @@
 
 from fastmvc.db.base import NAMING_CONVENTION, Base
 from fastmvc.db.engine import Database
+from fastmvc.db.indexes import live_unique_index
 from fastmvc.db.mixins import (
     Entity,
     IdMixin,
@@ -26,5 +27,6 @@ __all__ = [
     "UTCDateTime",
     "UrnMixin",
     "VersionMixin",
+    "live_unique_index",
     "utcnow",
 ]

@@ -36,6 +36,12 @@ from fastmvc.repository.errors import translate_errors
 from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.page import PageRequest, PageResult
+from fastmvc.repository.relations import (
+    attach_relations,
+    changed_links,
+    replace_links,
+    split_links,
+)
 from fastmvc.repository.sorting import SortKey, order_by_terms, parse_sort
 from fastmvc.repository.values import check_values
 
@@ -82,16 +88,26 @@ class Repository(Generic[ModelT]):
         """Whether the model has a ``deleted_at`` column."""
         return "deleted_at" in inspect(self.model).columns
 
-    def _visible(self, include_deleted: bool) -> ColumnElement[bool]:
-        if self.soft_delete and not include_deleted:
-            column: ColumnElement[bool] = getattr(self.model, "deleted_at").is_(None)  # noqa: B009
-            return column
+    def _visible(self, include_deleted: bool, only_deleted: bool = False) -> ColumnElement[bool]:
+        if not self.soft_delete:
+            return true()
+        deleted_at = getattr(self.model, "deleted_at")  # noqa: B009
+        if only_deleted:
+            gone: ColumnElement[bool] = deleted_at.is_not(None)
+            return gone
+        if not include_deleted:
+            live: ColumnElement[bool] = deleted_at.is_(None)
+            return live
         return true()
 
     def _where(
-        self, where: Filter | None, include_deleted: bool = False, scope: Scope | None = None
+        self,
+        where: Filter | None,
+        include_deleted: bool = False,
+        scope: Scope | None = None,
+        only_deleted: bool = False,
     ) -> ColumnElement[bool]:
-        condition = compile_filter(self.model, where) & self._visible(include_deleted)
+        condition = compile_filter(self.model, where) & self._visible(include_deleted, only_deleted)
         return condition & self._scoped(scope) if scope else condition
 
     def _scoped(self, scope: Scope | None) -> ColumnElement[bool]:
@@ -236,6 +252,17 @@ class Repository(Generic[ModelT]):
             row: Mapping[str, Any] | None = result.mappings().first()
         return row
 
+    async def with_relations(
+        self, rows: Sequence[Any], include: Sequence[str] = ()
+    ) -> builtins.list[Any]:
+        """Rows ready for an output DTO: many-to-many ids, plus the ``include``d relations.
+
+        Each relation costs one query for all ``rows`` together; a model
+        without relationships gets its rows back as they are.
+        """
+        async with translate_errors(self.resource):
+            return await attach_relations(self.session, self.model, rows, include)
+
     def _row_by_id(self, scope_names: tuple[str, ...] = ()) -> Select[Any]:
         key = (self.model, scope_names)
         statement = _ROW_BY_ID.get(key)
@@ -273,7 +300,9 @@ class Repository(Generic[ModelT]):
         self, request: PageRequest, *, lean: bool, scope: Scope | None = None
     ) -> PageResult[Any]:
         keys = parse_sort(self.model, request.sort)
-        base = self._where(request.where, request.include_deleted, scope)
+        base = self._where(
+            request.where, request.include_deleted, scope, only_deleted=request.only_deleted
+        )
         if request.offset is not None:
             return await self._offset_page(request, keys, base, lean=lean)
         cursor = decode_cursor(request.cursor, keys) if request.cursor else None
@@ -369,12 +398,25 @@ class Repository(Generic[ModelT]):
         return check_values(self.model, data, self.resource)
 
     async def create(self, data: Mapping[str, Any] | ModelT) -> ModelT:
-        """Insert one row and return it (with its generated id, urn and timestamps)."""
-        instance = data if isinstance(data, self.model) else self.model(**self._clean(data))  # type: ignore[arg-type]
+        """Insert one row and return it (with its generated id, urn and timestamps).
+
+        Many-to-many id lists (``tag_ids``) in ``data`` become the row's links.
+        """
+        links: dict[str, Any] = {}
+        if isinstance(data, self.model):
+            instance = data
+        else:
+            values, links = split_links(self.model, data)  # type: ignore[arg-type]
+            instance = self.model(**self._clean(values))
         async with translate_errors(self.resource):
             self.session.add(instance)
             await self.session.flush()
+            if links:
+                await replace_links(self.session, self.model, self._pk_value(instance), links)
         return instance
+
+    def _pk_value(self, instance: Any) -> Any:
+        return getattr(instance, str(inspect(self.model).primary_key[0].key))
 
     async def create_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many rows in as few statements as the dialect's parameter limit allows.
@@ -424,17 +466,22 @@ class Repository(Generic[ModelT]):
                 matches, nothing is written and :class:`ConflictError` is raised.
             scope: Row condition (e.g. the owner); a row outside it is "not found".
         """
-        values = self._clean(data)
+        columns, links = split_links(self.model, data)
+        values = self._clean(columns)
         for managed in _MANAGED & values.keys():
             values.pop(managed)
-        if not values:
+        if links:
+            async with translate_errors(self.resource):
+                links = await changed_links(self.session, self.model, id, links)
+        if not values and not links:
             # Nothing to change: not even the version moves.
             return await self._unchanged(id, expected_version, scope)
         has_version = "version" in inspect(self.model).columns
         conditions = [self._pk == id, self._visible(False), self._scoped(scope)]
         if expected_version is not None and has_version:
             conditions.append(getattr(self.model, "version") == expected_version)  # noqa: B009
-        changed = self._changes_something(values)
+        # A new id set is a change even when every column stays as it was.
+        changed = None if links else self._changes_something(values)
         if changed is not None:
             conditions.append(changed)
         if has_version:
@@ -448,6 +495,8 @@ class Repository(Generic[ModelT]):
         )
         async with translate_errors(self.resource):
             updated = (await self.session.execute(stmt)).scalars().first()
+            if updated is not None and links:
+                await replace_links(self.session, self.model, id, links)
         if updated is not None:
             return updated
         return await self._unchanged(id, expected_version, scope)
@@ -516,6 +565,25 @@ class Repository(Generic[ModelT]):
     async def delete_where(self, where: Filter | None, *, hard: bool = False) -> int:
         """Delete every row matching ``where``; returns how many."""
         return await self._delete(compile_filter(self.model, where), hard=hard)
+
+    async def restore(self, id: Any, *, scope: Scope | None = None) -> ModelT | None:
+        """Bring a soft-deleted row back; ``None`` when no deleted row in ``scope`` has that id.
+
+        Raises:
+            ConflictError: A live row already holds one of its unique values.
+        """
+        if not self.soft_delete:
+            return None
+        stmt = (
+            update(self.model)
+            .where(self._pk == id, self._visible(False, only_deleted=True), self._scoped(scope))
+            .values(deleted_at=None, version=getattr(self.model, "version") + 1)  # noqa: B009
+            .returning(self.model)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        async with translate_errors(self.resource):
+            restored: ModelT | None = (await self.session.execute(stmt)).scalars().first()
+        return restored
 
     async def _delete(self, condition: ColumnElement[bool], *, hard: bool) -> int:
         stmt: Any

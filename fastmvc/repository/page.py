@@ -29,6 +29,8 @@ class PageRequest:
         offset: Offset pagination instead of a cursor.
         with_total: Also count every matching row.
         include_deleted: Include soft-deleted rows.
+        only_deleted: Only soft-deleted rows (``?deleted=only``).
+        include: Relations to embed in each row (``?include=author,tags``).
     """
 
     where: Filter | None = None
@@ -38,6 +40,8 @@ class PageRequest:
     offset: int | None = None
     with_total: bool = False
     include_deleted: bool = False
+    only_deleted: bool = False
+    include: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
