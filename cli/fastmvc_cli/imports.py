@@ -1,9 +1,13 @@
 """Import blocks written the way ruff's isort check wants them.
 
 Generated modules import only what their fields use, so the block is built in
-code: sections (standard library, third party, the project), ``from`` imports
-sorted by module, names ordered constants, classes, then functions, and lines
-wrapped one name per line when they pass the line length.
+code: sections (standard library, third party, the project), plain imports
+(``import sqlalchemy as sa``) before ``from`` imports, each sorted by module,
+names ordered constants, classes, then functions, and lines wrapped one name
+per line when they pass the line length.
+
+An import is a pair ``(module, name)``; a plain import has an empty name and
+may carry its alias in the module (``("sqlalchemy as sa", "")``).
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection, Iterable
 
-__all__ = ["LINE_LENGTH", "from_import", "import_block", "name_order"]
+__all__ = ["LINE_LENGTH", "Import", "from_import", "import_block", "name_order"]
 
 LINE_LENGTH = 100
+
+Import = tuple[str, str]
+"""``(module, name)``, or ``("module as alias", "")`` for a plain import."""
 
 
 def name_order(name: str) -> tuple[int, str]:
@@ -36,7 +43,7 @@ def from_import(module: str, names: Iterable[str], *, indent: str = "") -> str:
 
 
 def _section(module: str, first_party: Collection[str]) -> int:
-    top = module.split(".", 1)[0]
+    top = module.split(" ", 1)[0].split(".", 1)[0]
     if top in first_party:
         return 2
     if top in sys.stdlib_module_names or top == "__future__":
@@ -62,7 +69,7 @@ def import_block(imports: Iterable[tuple[str, str]], *, first_party: Collection[
             plain.add(module)
     sections: list[list[str]] = [[], [], []]
     # Within a section, `import x` lines come before `from x import y` (isort's default).
-    for module in sorted(plain):
+    for module in sorted(plain, key=lambda text: text.split(" ")[0]):
         sections[_section(module, first_party)].append(f"import {module}")
     for module in sorted(by_module):
         sections[_section(module, first_party)].append(from_import(module, by_module[module]))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fastmvc_cli.commands import add, migrate, new, run, users
+from fastmvc_cli.commands import add, migrate, new, routes, run, shell, users
 from fastmvc_cli.errors import USER_ERROR_EXIT_CODE, UserError
 from fastmvc_cli.version import distribution_version
 
@@ -27,6 +27,8 @@ app.add_typer(add.app, name="add")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(run.app)
 app.add_typer(users.app, name="users")
+app.add_typer(routes.app)
+app.add_typer(shell.app)
 
 
 def _print_version(value: bool) -> None:

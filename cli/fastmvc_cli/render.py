@@ -18,7 +18,14 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["PRIVATE_FILE_NAMES", "Plan", "render_string", "render_tree", "write_plan"]
+__all__ = [
+    "PRIVATE_FILE_NAMES",
+    "Plan",
+    "render_partial",
+    "render_string",
+    "render_tree",
+    "write_plan",
+]
 
 PRIVATE_FILE_NAMES = frozenset({".env"})
 """Files that hold secrets: written readable by their owner only (mode 0600)."""
@@ -45,6 +52,12 @@ def render_string(text: str, context: Mapping[str, Any]) -> str:
     """Render one template string strictly (used for path segments)."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701
     return env.from_string(text).render(context)
+
+
+def render_partial(path: Path, context: Mapping[str, Any]) -> str:
+    """Render one template file that is a piece of a module, without its edge blank lines."""
+    env = _environment(path.parent)
+    return env.get_template(path.name).render(context).strip("\n")
 
 
 def render_tree(root: Path, context: Mapping[str, Any], *, prefix: str = "") -> Plan:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["entity_templates", "migrations_template", "project_templates"]
+__all__ = [
+    "entity_templates",
+    "field_templates",
+    "migrations_template",
+    "partial_template",
+    "project_templates",
+]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -17,6 +23,16 @@ def project_templates() -> Path:
 def entity_templates() -> Path:
     """The entity template tree (``templates/entity``)."""
     return _PACKAGE_DIR / "templates" / "entity"
+
+
+def field_templates() -> Path:
+    """The template tree of ``add field`` (its migration)."""
+    return _PACKAGE_DIR / "templates" / "field"
+
+
+def partial_template(name: str) -> Path:
+    """A template of a piece of a module (``templates/partials``)."""
+    return _PACKAGE_DIR / "templates" / "partials" / name
 
 
 def migrations_template() -> Path:

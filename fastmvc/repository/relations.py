@@ -250,10 +250,13 @@ async def attach_relations(
 
 
 def split_links(model: type[Any], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split write values into column values and many-to-many id lists (by ``ids_field``)."""
+    """Split write values into column values and many-to-many id lists (by ``ids_field``).
+
+    An id list given as ``None`` is left out: the set stays as it is.
+    """
     id_fields = {r.ids_field for r in many_relations(model)}
     columns = {k: v for k, v in data.items() if k not in id_fields}
-    links = {k: v for k, v in data.items() if k in id_fields}
+    links = {k: v for k, v in data.items() if k in id_fields and v is not None}
     return columns, links
 
 

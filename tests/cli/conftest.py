@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from fastmvc_cli.main import main
+from tests.cli.wheel import database_env, wheel_venv
+
+__all__ = ["database_env", "wheel_venv"]
 
 
 @pytest.fixture(scope="session")

@@ -50,10 +50,11 @@ def test_writes_every_layer(in_project: Path, capsys: pytest.CaptureFixture[str]
     assert (in_project / "tests" / "factories" / "product.py").is_file()
     model = (package / "models" / "product.py").read_text()
     assert (
-        'category_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("categories.id")' in model
+        'category_id: Mapped[int] = mapped_column(\n        sa.BigInteger, sa.ForeignKey("categories.id")'
+        in model
     )
-    assert "note: Mapped[str | None] = mapped_column(Text)" in model
-    assert "price: Mapped[Decimal] = mapped_column(Numeric(12, 2))" in model
+    assert "note: Mapped[str | None] = mapped_column(sa.Text)" in model
+    assert "price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))" in model
     registry = (package / "routers.py").read_text()
     assert "from shop.controllers import category, product" in registry
     assert registry.index("category.router") < registry.index("product.router")
@@ -172,16 +173,51 @@ def test_every_type_renders_code_that_passes_ruff(
         "extra:json?", "category:references?",
     ]  # fmt: skip
     assert add(capsys, "Everything", *specs).code == 0
-    ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-        cwd=in_project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ruff.returncode == 0, ruff.stdout
+    _ruff_passes(in_project)
     for path in in_project.rglob("*.py"):
         ast.parse(path.read_text(), filename=str(path))
+
+
+def _ruff_passes(project: Path) -> None:
+    for command in (["check"], ["format", "--check"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--no-cache", "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+@pytest.mark.slow
+def test_ordinary_names_make_working_code(
+    in_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs = [
+        "text:text", "date:date", "uuid:uuid:unique", "decimal:decimal", "type:str:index",
+        "status:str?", "extra:json?", "datetime:datetime?", "string:str",
+    ]  # fmt: skip
+    assert add(capsys, "Entry", *specs, "--soft-delete").code == 0
+    model = (in_project / "shop" / "models" / "entry.py").read_text()
+    assert "    date: Mapped[dt.date] = mapped_column(sa.Date)\n" in model
+    assert "    uuid: Mapped[UUID] = mapped_column(sa.Uuid)\n" in model
+    assert "live_unique_index(Entry.uuid)" in model
+    _ruff_passes(in_project)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_entry.py"],
+        cwd=in_project,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PYTEST_"))},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (
+        "test_uuid_is_unique_among_live_rows"
+        in (in_project / "tests" / "test_entry.py").read_text()
+    )
 
 
 def test_force_rewrites_in_place(in_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,11 +244,17 @@ def test_force_rewrites_in_place(in_project: Path, capsys: pytest.CaptureFixture
         (["Product", "version:int"], "reserved"),
         (["Product", "metadata:json"], "reserved"),
         (["Product", "registry:str"], "reserved"),
-        (["Product", "query:str"], "reserved"),
+        (["Product", "include:str"], "reserved"),
+        (["Product", "owner_id:int"], "reserved"),
         (["Product", "class:str"], "keyword"),
         (["Product", "Name:str"], "not a valid field name"),
         (["Product", "name:str", "name:text"], "given twice"),
         (["Product", "brand:references"], "there is no Brand entity"),
+        (["Product", "maker:references:Brand"], "there is no Brand entity"),
+        (["Product", "tags:many:Tag"], "there is no Tag entity"),
+        (["Product", "tags:many"], "a many field names its target"),
+        (["Product", "maker:references:1Brand"], "'1Brand' is not a valid target entity"),
+        (["Category", "parent:references:Category"], "a self-reference must be nullable"),
         (["User", "nick:str"], "reserved: the auth module owns the User model"),
         (["1Product", "name:str"], "entity name '1Product' is not valid"),
         (["class", "name:str"], "keyword"),

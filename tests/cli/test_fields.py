@@ -9,7 +9,7 @@ from fastmvc_cli.fields import FIELD_TYPES, parse_field, parse_fields
 
 
 def test_every_documented_type_is_known() -> None:
-    documented = "str text int bigint float decimal bool date datetime uuid json references"
+    documented = "str text int bigint float decimal bool date datetime uuid json references many"
     assert set(FIELD_TYPES) == set(documented.split())
 
 
@@ -22,7 +22,11 @@ def test_every_documented_type_is_known() -> None:
         ("price:decimal:index", "price", "decimal", False, False, True),
         ("code:str?:unique:index", "code", "str", True, True, True),
         ("category:references", "category_id", "references", False, False, False),
-        ("owner:references?", "owner_id", "references", True, False, False),
+        ("reviewer:references?", "reviewer_id", "references", True, False, False),
+        ("author:references:User", "author_id", "references", False, False, False),
+        ("editor:references?:User:index", "editor_id", "references", True, False, True),
+        ("tags:many:Tag", "tag_ids", "many", False, False, False),
+        ("categories:many:Category", "category_ids", "many", False, False, False),
     ],
 )
 def test_parses(
@@ -45,8 +49,30 @@ def test_reference_targets_the_plural_table() -> None:
     assert field.annotation == "int"
 
 
+def test_named_targets() -> None:
+    assert parse_field("author:references:User").target.table == "users"
+    assert parse_field("parent:references?:Category").target.class_name == "Category"
+    assert parse_field("tags:many:Tag").target.table == "tags"
+    assert parse_field("items:many:OrderItem").target.table == "order_items"
+
+
 def test_nullable_annotation() -> None:
-    assert parse_field("born:date?").annotation == "date | None"
+    assert parse_field("born:date?").annotation == "dt.date | None"
+
+
+@pytest.mark.parametrize(
+    "name", ["text", "date", "datetime", "uuid", "decimal", "string", "type", "status", "time"]
+)
+def test_ordinary_names_are_free(name: str) -> None:
+    assert parse_field(f"{name}:str").column == name
+
+
+def test_ids_field_matches_the_framework() -> None:
+    from fastmvc.repository.relations import ids_field_of as framework_rule
+    from fastmvc_cli.fields import ids_field_of
+
+    for name in ["tags", "categories", "boxes", "watches", "staff", "press", "users", "series"]:
+        assert ids_field_of(name) == framework_rule(name), name
 
 
 @pytest.mark.parametrize(
@@ -70,11 +96,19 @@ def test_nullable_annotation() -> None:
         ("deleted_at:datetime", "reserved"),
         ("metadata:json", "reserved"),
         ("registry:str", "reserved"),
-        ("query:str", "reserved"),
+        ("include:str", "reserved"),
+        ("deleted:bool", "reserved"),
+        ("owner_id:int", "reserved"),
+        ("owner:references", "reserved"),
+        ("sa:str", "reserved"),
+        ("list:json", "reserved"),
+        ("tags:many", "names its target"),
+        ("tags:many?:Tag", "a many field takes no"),
+        ("tags:many:Tag:unique", "a many field takes no"),
+        ("author:references:9Lives", "not a valid target entity"),
         ("limit:int", "reserved"),
         ("sort:str", "reserved"),
         ("model_config:str", "reserved"),
-        ("date:date", "reserved"),
     ],
 )
 def test_refuses(spec: str, fragment: str) -> None:
@@ -90,3 +124,12 @@ def test_refuses_a_name_given_twice() -> None:
 def test_refuses_a_column_clash_with_a_reference() -> None:
     with pytest.raises(UserError, match="'category_id' is given twice"):
         parse_fields(["category_id:int", "category:references"])
+
+
+def test_reserves_every_pydantic_model_attribute() -> None:
+    from pydantic import BaseModel
+
+    from fastmvc_cli.fields import RESERVED_FIELD_NAMES
+
+    public = {name for name in dir(BaseModel) if not name.startswith(("_", "model_"))}
+    assert public <= RESERVED_FIELD_NAMES

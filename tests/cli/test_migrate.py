@@ -12,20 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from fastmvc.testing import temporary_postgres_database
 from tests.cli.support import assert_user_error, run_cli, snapshot
+from tests.services import require
 
 pytestmark = pytest.mark.slow
 
 
 def _ruff_passes(project: Path) -> None:
-    ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ruff.returncode == 0, ruff.stdout
+    for command in (["check"], ["format", "--check"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--no-cache", "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
 def _versions(project: Path) -> set[str]:
@@ -88,6 +91,26 @@ def test_check_and_generate_see_drift(project: Path) -> None:
     _ruff_passes(project)
     assert run_cli(["migrate", "upgrade"], project).code == 0
     assert run_cli(["migrate", "check"], project).code == 0
+
+
+@pytest.mark.postgres
+async def test_generate_on_postgres_is_quiet_and_formatted(project: Path) -> None:
+    async with temporary_postgres_database(require("postgres")) as url:
+        env = {"DATABASE_URL": url}
+        added = run_cli(["add", "entity", "Note", "title:str"], project, env=env)
+        assert added.code == 0, added.stderr
+        assert run_cli(["migrate", "upgrade"], project, env=env).code == 0
+        model = project / "shop" / "models" / "note.py"
+        model.write_text(
+            model.read_text() + "    score: Mapped[int | None] = mapped_column(sa.Integer)\n"
+        )
+        generated = run_cli(["migrate", "generate", "add score"], project, env=env)
+        assert generated.code == 0, generated.stderr
+        assert "Detected sequence" not in generated.stdout + generated.stderr
+        assert "Generating" in generated.stdout
+        _ruff_passes(project)
+        assert run_cli(["migrate", "upgrade"], project, env=env).code == 0
+        assert run_cli(["migrate", "check"], project, env=env).code == 0
 
 
 @pytest.mark.parametrize(

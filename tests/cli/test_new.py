@@ -185,3 +185,27 @@ def test_venv_option_creates_the_environment(
         check=True,
     )
     assert version.stdout.strip() == str(tmp_path / "blog" / ".venv")
+
+
+def test_readme_is_the_projects_own(pristine_project: Path) -> None:
+    readme = (pristine_project / "README.md").read_text()
+    assert readme.startswith("# shop\n")
+    for command in ("fastmvc migrate upgrade", "fastmvc run", "pytest", "fastmvc migrate check"):
+        assert command in readme, command
+    assert "## Entities\n\n- none yet" in readme
+    assert "migrations_template" not in readme
+    assert "The Alembic setup" not in readme
+    assert not (pristine_project / "migrations" / "README.md").exists()
+
+
+def test_ships_a_user_factory(pristine_project: Path) -> None:
+    factory = (pristine_project / "tests" / "factories" / "user.py").read_text()
+    assert "async def create_user(client: AsyncClient, headers: dict[str, str])" in factory
+    assert '"/auth/register"' in factory
+
+
+def test_next_steps_fit_any_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = invoke(["new", "blog", "--output-dir", str(tmp_path), "--no-git"], capsys)
+    assert result.code == 0
+    assert "Product" not in result.stdout
+    assert "fastmvc add entity NAME FIELD:TYPE" in result.stdout

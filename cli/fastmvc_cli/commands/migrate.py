@@ -136,7 +136,8 @@ def _report_migration_bug(config: Config, exc: BaseException) -> None:
     raise typer.Exit(1) from None
 
 
-_NOISE = ("Context impl", "Will assume", "setting up autogenerate plugin")
+# "Detected sequence …" is PostgreSQL's autogenerate noticing every BIGSERIAL-style id.
+_NOISE = ("Context impl", "Will assume", "setting up autogenerate plugin", "Detected sequence")
 
 
 def _not_noise(record: logging.LogRecord) -> bool:
@@ -181,17 +182,47 @@ def generate(
             directives.clear()
             found_nothing = True
 
-    with _alembic(find_project()) as config:
+    project = find_project()
+    with _alembic(project) as config:
         if empty:
-            command.revision(config, message=message)
+            written = command.revision(config, message=message)
         else:
-            command.revision(
+            written = command.revision(
                 config, message=message, autogenerate=True, process_revision_directives=refuse_empty
             )
+    scripts = written if isinstance(written, list) else [written]
+    for script in scripts:
+        if script is not None and not found_nothing:
+            _format_file(project, Path(script.path))
     if found_nothing:
         raise UserError(
             "no changes between the models and the database; pass --empty to write one anyway"
         )
+
+
+def _format_file(project: Project, path: Path) -> None:
+    """Format a migration Alembic wrote as ``ruff format`` would, when ruff is installed.
+
+    Alembic renders single quotes and its own line breaks; generated projects
+    list ruff among their dev dependencies and check ``ruff format``.
+    """
+    import importlib.util
+    import shutil
+    import subprocess
+
+    if importlib.util.find_spec("ruff") is not None:
+        ruff = [sys.executable, "-m", "ruff"]
+    elif found := shutil.which("ruff"):
+        ruff = [found]
+    else:
+        return
+    subprocess.run(  # noqa: S603
+        [*ruff, "format", "--quiet", str(path)],
+        cwd=project.root,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
 
 
 @app.command(

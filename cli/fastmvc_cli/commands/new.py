@@ -7,7 +7,7 @@ import secrets
 import shutil
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import typer
@@ -65,7 +65,14 @@ def build_project_plan(name: str) -> Plan:
         "lock_key": _lock_key(name),
     }
     plan = render_tree(project_templates(), context)
-    plan.update(render_tree(migrations_template(), context))
+    # The migrations template's README describes the template itself, not the
+    # project: the project's own README.md must not be replaced by it.
+    migrations = render_tree(migrations_template(), context)
+    migrations.pop(PurePosixPath("README.md"), None)
+    clashes = sorted(str(path) for path in migrations.keys() & plan.keys())
+    if clashes:
+        raise RuntimeError(f"the project and migrations templates both write {clashes[0]}")
+    plan.update(migrations)
     return plan
 
 
@@ -110,10 +117,10 @@ def _scaffold(
     if not install:
         steps.append('pip install -e ".[dev]"')
     steps += [
-        "fastmvc add entity Product name:str price:decimal stock:int",
-        "fastmvc migrate upgrade",
+        "fastmvc migrate upgrade      (creates the users table)",
         "pytest",
-        "fastmvc run",
+        "fastmvc run                  (then open http://127.0.0.1:8000/docs)",
+        "fastmvc add entity NAME FIELD:TYPE…   (see fastmvc add entity --help)",
     ]
     show_next_steps(steps)
 
