@@ -362,3 +362,21 @@ async def test_openapi_types_the_includes(client: httpx.AsyncClient) -> None:
     assert not any(p["name"] == "deleted" for p in label_parameters)
     assert "post" in schema["paths"]["/articles/{id}/restore"]
     assert "/labels/{id}/restore" not in schema["paths"]
+
+
+async def test_a_same_set_changes_nothing_and_a_new_one_moves_the_version(
+    client: httpx.AsyncClient, seeded: dict[str, Any]
+) -> None:
+    red, green, blue = seeded["labels"]
+    article = seeded["articles"][0]
+    url = f"/articles/{article['id']}"
+    same = await client.patch(url, json={"label_ids": [green, red]})
+    assert same.json()["data"]["version"] == article["version"]
+    kept = await client.patch(url, json={"label_ids": None})
+    assert kept.json()["data"]["label_ids"] == [red, green]
+    moved = await client.patch(url, json={"label_ids": [blue], "version": article["version"]})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["data"]["version"] == article["version"] + 1
+    stale = await client.patch(url, json={"label_ids": [red], "version": article["version"]})
+    assert stale.status_code == 409
+    assert (await client.get(url)).json()["data"]["label_ids"] == [blue]
