@@ -69,9 +69,9 @@ def test_adds_a_field_to_every_module(in_project: Path, capsys: pytest.CaptureFi
     assert "import datetime as dt\n" in model
     requests = (package / "dtos" / "requests" / "post.py").read_text()
     create, update = requests.split("class PostUpdate")
-    assert "    slug: str = Field(max_length=255)\n" in create
-    assert "    views: int\n" in create  # required in new bodies
-    assert update.index("    views: int | None = None") < update.index("    version: int | None")
+    assert "    slug: String255\n" in create
+    assert "    views: Int32\n" in create  # required in new bodies
+    assert update.index("    views: Int32 = omitted()") < update.index("    version: Version")
     out = (package / "dtos" / "responses" / "post.py").read_text()
     assert out.index("    views: int | None\n") < out.index("    created_at: dt.datetime")
     factory = (in_project / "tests" / "factories" / "post.py").read_text()
