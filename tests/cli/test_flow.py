@@ -28,6 +28,7 @@ from tests.support.net import free_port
 # Builds the wheel and a fresh venv, then runs everything twice: far past the default timeout.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
+
 def test_new_add_migrate_and_the_generated_tests(
     wheel_venv: Venv, database_env: dict[str, str], tmp_path: Path
 ) -> None:
