@@ -41,7 +41,7 @@ from fastmvc.access import Access, Grant, Policy, authorize, is_admin, owner_sco
 from fastmvc.context import get_request_id
 from fastmvc.dependencies import ReadSessionDep, SessionDep
 from fastmvc.dto import Envelope, Page
-from fastmvc.errors import ForbiddenError
+from fastmvc.errors import ForbiddenError, UnauthorizedError
 from fastmvc.openapi import error_responses, sort_example, sort_pattern
 from fastmvc.openapi_clients import filter_parameters
 from fastmvc.repository.filters import parse_filters
@@ -51,6 +51,7 @@ from fastmvc.responses import EnvelopeTemplate, envelope_response
 from fastmvc.security.dependencies import require_user
 from fastmvc.security.tokens import Principal
 from fastmvc.service import CRUDService
+from fastmvc.state import get_runtime
 from fastmvc.typemap import JSON_SAFE_RANGE
 
 __all__ = [
@@ -307,6 +308,23 @@ DeletedQuery = Annotated[
 ]
 
 
+async def _require_admin(request: Request, grant: Grant) -> None:
+    """Refuse anyone but an admin (``?deleted=only``), reading the token even on a public route.
+
+    Raises:
+        UnauthorizedError: A public route's caller sent no valid Bearer token.
+        ForbiddenError: The caller is not an admin.
+    """
+    actor = grant.actor
+    if actor is None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise UnauthorizedError()
+        actor = await get_runtime(request).tokens.verify_access(token.strip())
+    if not is_admin(actor):
+        raise ForbiddenError("Only admins may list deleted rows")
+
+
 def _include_query(names: Sequence[str]) -> Any:
     """The ``include`` query parameter, its values spelled out for OpenAPI.
 
@@ -462,8 +480,8 @@ class CRUDController(Controller):
             include: str | None = None,
             deleted: DeletedQuery = None,
         ) -> Response:
-            if deleted == "only" and not is_admin(grant.actor):
-                raise ForbiddenError("Only admins may list deleted rows")
+            if deleted == "only":
+                await _require_admin(request, grant)
             filters = [
                 (key, value)
                 for key, value in request.query_params.multi_items()
@@ -549,7 +567,7 @@ class CRUDController(Controller):
             response_model=page_envelope,
             name=f"{resource}_list",
             responses={
-                **error_responses(400, *((403,) if soft_delete else ())),
+                **error_responses(400, *((401, 403) if soft_delete else ())),
                 **read_responses,
             },
             summary=f"List {resource} rows",

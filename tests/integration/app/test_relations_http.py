@@ -152,7 +152,13 @@ async def client(
     )
     bind_app_to_connection(application, connection)
     transport = httpx.ASGITransport(app=application)
+    tokens = application.state.fastmvc.tokens
+    # Reads are public here; writes and ?deleted=only need a token (an admin's).
+    admin = tokens.issue(1, claims={"roles": ["admin"]}).access_token
+    user = tokens.issue(2, claims={"roles": []}).access_token
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        http.headers["Authorization"] = f"Bearer {admin}"
+        http.headers["X-Test-User-Token"] = user
         yield http
     await application.state.fastmvc.aclose()
 
@@ -324,6 +330,9 @@ async def test_restore_and_deleted_only(client: httpx.AsyncClient, seeded: dict[
     assert (await client.get(url)).status_code == 404
     deleted = await client.get("/articles", params={"deleted": "only"})
     assert [item["id"] for item in deleted.json()["data"]["items"]] == [article["id"]]
+    user = {"Authorization": f"Bearer {client.headers['X-Test-User-Token']}"}
+    refused = await client.get("/articles", params={"deleted": "only"}, headers=user)
+    assert refused.status_code == 403, refused.text
     restored = await client.post(f"{url}/restore")
     assert restored.status_code == 200, restored.text
     assert restored.json()["responseKey"] == "success_article_restored"
