@@ -80,8 +80,23 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()["data"]
 
 
+ADMIN = {"email": "root@example.com", "password": "an admin password of some length"}
+
+
+def _make_admin(venv: Venv, blog: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [str(venv.bin / "fastmvc"), "users", "create", ADMIN["email"], "--admin",
+         "--password-stdin"],
+        cwd=blog, env=env, input=ADMIN["password"] + "\n", capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def _drive(base_url: str) -> None:
     with httpx.Client(base_url=base_url, timeout=20) as http:
+        admin_token = _ok(http.post("/auth/login", json=ADMIN))["access_token"]
+        admin = {"Authorization": f"Bearer {admin_token}"}
         ada = {"email": "ada@example.com", "password": "correct horse battery"}
         bob = _ok(http.post("/auth/register", json={**ada, "email": "bob@example.com"}), 201)
         _ok(http.post("/auth/register", json=ada), 201)
@@ -124,7 +139,8 @@ def _drive(base_url: str) -> None:
         # Soft delete: gone from reads, listed with ?deleted=only, its slug free again.
         _ok(http.delete(url))
         assert http.get(url).status_code == 404
-        deleted = _ok(http.get("/posts", params={"deleted": "only"}))["items"]
+        assert http.get("/posts", params={"deleted": "only"}).status_code == 403  # admins only
+        deleted = _ok(http.get("/posts", params={"deleted": "only"}, headers=admin))["items"]
         assert [row["id"] for row in deleted] == [post["id"]]
         again = _ok(http.post("/posts", json={**body, "tag_ids": []}), 201)
         assert http.post(f"{url}/restore").status_code == 409  # "hello" is taken by a live row
@@ -175,5 +191,6 @@ def test_blog_round_trip(wheel_venv: Venv, database_env: dict[str, str], tmp_pat
     assert "- **Post** at `/posts`:" in readme and "`slug` (str, unique)" in readme
     assert "- **Category** at `/categories`: `name` (str, unique), `parent`? → Category" in readme
 
+    _make_admin(wheel_venv, blog, env)
     with _served(wheel_venv, blog, env) as base_url:
         _drive(base_url)
