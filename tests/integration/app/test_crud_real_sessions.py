@@ -26,6 +26,7 @@ from fastmvc.testing import TEST_OVERRIDES, temporary_postgres_database
 from tests.integration.app.test_crud_http import WidgetController, WidgetService
 from tests.models import Widget
 from tests.services import require
+from tests.support.signed_in import bearer
 
 pytestmark = pytest.mark.postgres
 
@@ -70,10 +71,9 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Signed in as user 1: writes need a token even on a public entity."""
-    token = app.state.fastmvc.tokens.issue(1).access_token
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers={"Authorization": f"Bearer {token}"}
+        transport=transport, base_url="http://t", headers=bearer(app)
     ) as http:
         yield http
 

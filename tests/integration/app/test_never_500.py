@@ -19,6 +19,7 @@ from fastmvc.db import Database
 from fastmvc.settings import Settings
 from fastmvc.testing import TEST_OVERRIDES, bind_app_to_connection, rollback_session
 from tests.integration.app.never500_app import HolderController, SampleController, sample_payload
+from tests.support.signed_in import bearer
 
 
 @pytest.fixture
@@ -38,11 +39,8 @@ async def app(database: Database) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client signed in as user 1: writes need a token even on a public entity."""
-    token = app.state.fastmvc.tokens.issue(1).access_token
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://testserver",
-        headers={"Authorization": f"Bearer {token}"},
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=bearer(app)
     ) as http:
         yield http
 
@@ -329,11 +327,10 @@ async def test_an_unreachable_database_is_503_on_every_crud_route() -> None:
         **TEST_OVERRIDES,  # type: ignore[arg-type]
     )
     application = create_app(settings, routers=[SampleController.as_router()])
-    token = application.state.fastmvc.tokens.issue(1).access_token
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=application),
         base_url="http://t",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=bearer(application),
     ) as http:
         for method, path, body in [
             ("GET", "/samples", None),

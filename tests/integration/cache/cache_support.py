@@ -13,14 +13,14 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-async def connect_shared() -> Redis:
+async def connect_shared(url: str | None = None) -> Redis:
     """The shared Redis (other suites use it too: never flush it).
 
     Skips (fails under CI) only when nothing answers on Redis's port; any
     other error, such as a refused PING, is raised as it is.
     """
     client = Redis.from_url(
-        require_reachable(redis_url(), 6379), socket_timeout=2, socket_connect_timeout=2
+        require_reachable(url or redis_url(), 6379), socket_timeout=2, socket_connect_timeout=2
     )
     try:
         await client.ping()

@@ -31,6 +31,7 @@ from tests.integration.app.never500_app import (
     sample_payload,
 )
 from tests.support.postgres_cluster import ThrowawayPostgres, throwaway_postgres_cluster
+from tests.support.signed_in import bearer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -72,7 +73,7 @@ async def app(cluster: ThrowawayPostgres) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60
+        transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60, headers=bearer(app)
     ) as http:
         yield http
 

@@ -33,6 +33,7 @@ from fastmvc.state import get_runtime
 from fastmvc.testing import TEST_OVERRIDES
 from tests.models import Widget
 from tests.support.postgres_replica import ReplicatedPostgres
+from tests.support.signed_in import bearer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -120,7 +121,9 @@ def get_runtime_of(app: FastAPI) -> Any:
 @pytest.fixture
 async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://app", headers=bearer(app)
+    ) as client:
         yield client
 
 

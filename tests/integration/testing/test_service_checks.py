@@ -35,16 +35,15 @@ async def wrong_redis() -> AsyncIterator[str]:
         await server.wait_closed()
 
 
-def connectors(monkeypatch: pytest.MonkeyPatch, url: str) -> list[Callable[[], Awaitable[Redis]]]:
-    monkeypatch.setenv("REDIS_URL", url)  # what the cache helper connects to
-    return [cache_support.connect_shared, lambda: ratelimit_support.connect(url)]
+def connectors(url: str) -> list[Callable[[], Awaitable[Redis]]]:
+    return [lambda: cache_support.connect_shared(url), lambda: ratelimit_support.connect(url)]
 
 
 async def test_a_server_that_answers_wrongly_is_an_error_not_a_skip(
     wrong_redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
-    for connect in connectors(monkeypatch, wrong_redis):
+    for connect in connectors(wrong_redis):
         with pytest.raises(ResponseError, match="not the Redis you want"):
             await no_skip(connect)
 
@@ -61,7 +60,7 @@ async def test_nothing_listening_skips_locally_and_fails_under_ci(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     closed = f"redis://127.0.0.1:{free_port()}/0"
-    for connect in connectors(monkeypatch, closed):
+    for connect in connectors(closed):
         monkeypatch.delenv("CI", raising=False)
         with pytest.raises(pytest.skip.Exception):
             await connect()
