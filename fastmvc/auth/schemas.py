@@ -96,17 +96,22 @@ class PasswordForgotIn(DTO):
         return value.strip().lower()
 
 
+# Mailed tokens are JWTs: base64url parts joined by dots, so ASCII only. That
+# also bounds their bytes on the wire by their length.
+TOKEN_PATTERN = r"^[A-Za-z0-9._-]+$"
+
+
 class PasswordResetIn(DTO):
     """``POST /auth/password/reset``: the mailed token and the new password."""
 
-    token: str = Field(min_length=1, max_length=4096)
+    token: str = Field(min_length=1, max_length=4096, pattern=TOKEN_PATTERN)
     password: Annotated[Password, Field(min_length=MIN_PASSWORD)]
 
 
 class AccountTokenIn(DTO):
     """``POST /auth/verify``: the mailed verification token."""
 
-    token: str = Field(min_length=1, max_length=4096)
+    token: str = Field(min_length=1, max_length=4096, pattern=TOKEN_PATTERN)
 
 
 class UserOut(OutDTO):
