@@ -58,10 +58,10 @@ async def database_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-def instances(
+def project(
     tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_server: ThrowawayRedis
-) -> Iterator[list[str]]:
-    """One generated project, migrated once, served by two processes on two ports."""
+) -> tuple[Path, dict[str, str]]:
+    """One generated project, migrated once, and the environment it runs with."""
     root = tmp_path_factory.mktemp("instances")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
     env |= {
@@ -83,11 +83,18 @@ def instances(
     # limiter counts (the docs and /openapi.json are exempt in development).
     _cli(["add", "entity", "Product", "name:str", "price:decimal", "--public"], shop, env)
     _cli(["migrate", "upgrade"], shop, env)
+    return shop, env
+
+
+@pytest.fixture(scope="module")
+def instances(project: tuple[Path, dict[str, str]]) -> Iterator[list[str]]:
+    """The project served by two processes on two ports."""
+    shop, env = project
     command = [sys.executable, "-m", "fastmvc_cli", "run", "--no-reload", "--port", "{port}"]
     with ExitStack() as stack:
         urls = [
             stack.enter_context(
-                served(command, cwd=shop, env=env, log=root / f"server-{name}.log", what=name)
+                served(command, cwd=shop, env=env, log=shop / f"server-{name}.log", what=name)
             )
             for name in ("instance-a", "instance-b")
         ]
@@ -148,6 +155,32 @@ async def test_logout_on_one_instance_is_refused_on_the_other(instances: list[st
             f"{first}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
         )
         assert reuse.status_code == 401
+
+
+@pytest.mark.usefixtures("fresh_limits")
+async def test_deactivation_from_the_shell_is_refused_by_both_instances(
+    instances: list[str], project: tuple[Path, dict[str, str]]
+) -> None:
+    shop, env = project
+    first, second = instances
+    user = {"email": "hopper@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        registered = await http.post(f"{second}/auth/register", json=user)
+        assert registered.status_code == 201, registered.text
+        login = await http.post(f"{first}/auth/login", json=user)
+        assert login.status_code == 200, login.text
+        auth = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+        for url in instances:
+            assert (await http.get(f"{url}/users/me", headers=auth)).status_code == 200
+
+        # Neither process is told: the per-user mark in the shared Redis is the message.
+        _cli(["users", "deactivate", user["email"]], shop, env)
+
+        for url in instances:
+            refused = await http.get(f"{url}/users/me", headers=auth)
+            assert refused.status_code == 401, (url, refused.text)
+        again = await http.post(f"{second}/auth/login", json=user)
+        assert again.status_code == 401
 
 
 async def test_cache_invalidation_on_one_instance_reaches_the_other(
