@@ -19,6 +19,7 @@ from fastmvc.service import CRUDService
 from fastmvc.settings import Settings
 from fastmvc.testing import TEST_OVERRIDES, bind_app_to_connection, rollback_session
 from tests.models import Widget
+from tests.support.signed_in import bearer
 
 
 class WidgetRepository(Repository[Widget]):
@@ -86,11 +87,8 @@ async def app(database: Database) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client signed in as user 1 (writes need a token even on a public entity)."""
-    token = app.state.fastmvc.tokens.issue(1).access_token
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://testserver",
-        headers={"Authorization": f"Bearer {token}"},
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=bearer(app)
     ) as http:
         yield http
 
