@@ -78,6 +78,12 @@ class PasswordHasher:
             concurrency=settings.password_hash_concurrency,
         )
 
+    @property
+    def backlog(self) -> int:
+        """How many hashes or verifies are running in threads or waiting for one."""
+        statistics = self._limiter.statistics()
+        return statistics.borrowed_tokens + statistics.tasks_waiting
+
     async def hash(self, password: str) -> str:
         """Return the argon2id hash of ``password`` (a PHC string with salt and parameters)."""
         return await run_sync(self._argon2.hash, password, limiter=self._limiter)

@@ -160,9 +160,12 @@ async def test_no_more_than_concurrency_hashes_run_at_once(
             while gate.running < concurrency:
                 await anyio.sleep(0.01)
         await anyio.sleep(0.2)
+        # Running or waiting for a thread, every call is in the backlog.
+        assert hasher.backlog == 4
         gate.release.set()
 
     assert gate.peak == concurrency
+    assert hasher.backlog == 0
 
 
 async def test_defaults_are_argon2id_at_owasp_cost() -> None:
