@@ -73,6 +73,8 @@ def test_admin_refuses_a_plain_user_with_403() -> None:
         authorize(Policy.ADMIN, USER)
     assert caught.value.status_code == 403
     assert caught.value.response_key == "error_admin_required"
+    # The message is what the 403 envelope shows.
+    assert caught.value.message == "Admins only"
     assert authorize(Policy.ADMIN, ADMIN) == Grant(actor=ADMIN, owner_only=False)
 
 
@@ -96,9 +98,11 @@ def test_roles_of_keeps_only_strings() -> None:
 @pytest.mark.parametrize("sub", ["0", "-1", "abc", "", "1.5", "²", "9" * 20, str(2**63)])
 def test_an_owner_scope_needs_a_positive_64_bit_subject(sub: str) -> None:
     caller = principal(sub, roles=[])
-    with pytest.raises(UnauthorizedError):
+    with pytest.raises(UnauthorizedError) as caught:
         subject_id(caller)
-    with pytest.raises(UnauthorizedError):
+    # The message is what the 401 envelope shows.
+    assert caught.value.message == "Invalid token"
+    with pytest.raises(UnauthorizedError, match=r"^Invalid token$"):
         authorize(Policy.OWNER, caller)
 
 
@@ -130,7 +134,9 @@ def test_access_owned(read: str, write: str, owned: bool) -> None:
 
 
 def test_access_refuses_public_writes_and_unknown_names() -> None:
-    with pytest.raises(ValueError, match="write policy cannot be public"):
+    with pytest.raises(
+        ValueError, match=r"^the write policy cannot be public: writes always need a token$"
+    ):
         Access(read=Policy.PUBLIC, write=Policy.PUBLIC)
     with pytest.raises(ValueError):
         Access(read="everyone")  # type: ignore[arg-type]
