@@ -11,8 +11,6 @@ category that a post still references.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,7 @@ import httpx
 import pytest
 
 from tests.cli.wheel import Venv
-from tests.support.net import free_port
-from tests.support.serving import wait_until_live
+from tests.support.serving import served_project
 
 # Builds the wheel (shared), then the blog twice: far past the default timeout.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -48,31 +45,6 @@ def _scaffold(run: Any, root: Path, env: dict[str, str]) -> Path:
     added = run(["fastmvc", "add", "field", "Post", "slug:str:unique"], blog, env)
     assert "add_slug_to_posts.py" in added.stdout
     return blog
-
-
-@contextmanager
-def _served(venv: Venv, blog: Path, env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    log_path = blog / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [str(venv.bin / "fastmvc"), "run", "--no-reload", "--port", str(port)],
-            cwd=blog,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_until_live(base_url, server, log_path, "fastmvc run")
-            yield base_url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:
@@ -192,5 +164,6 @@ def test_blog_round_trip(wheel_venv: Venv, database_env: dict[str, str], tmp_pat
     assert "- **Category** at `/categories`: `name` (str, unique), `parent`? → Category" in readme
 
     _make_admin(wheel_venv, blog, env)
-    with _served(wheel_venv, blog, env) as base_url:
+    fastmvc = [str(wheel_venv.bin / "fastmvc")]
+    with served_project(blog, env, blog / "server.log", fastmvc=fastmvc) as base_url:
         _drive(base_url)

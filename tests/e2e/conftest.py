@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.generated_project import scaffold_shop
+from tests.support.serving import generate_project
 
 
 @pytest.fixture(scope="session")
 def shop_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A shop with a Product entity, migrated on SQLite; tests use unique emails."""
-    return scaffold_shop(tmp_path_factory.mktemp("e2e"))
+    return generate_project(
+        tmp_path_factory.mktemp("e2e"), ["Product", "name:str", "price:decimal", "stock:int"]
+    )

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.generated_project import served
 from tests.support.availability import unavailable
+from tests.support.serving import cli_env, served_project
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ def test_swagger_ui_and_redoc_work_offline_in_chromium(
     shop_project: Path, tmp_path: Path, browser: Any
 ) -> None:
     screenshots = artifact_dir()
-    with served(shop_project, tmp_path) as base:
+    with served_project(shop_project, cli_env(), tmp_path / "server.log") as base:
         token = _token(base)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         page.set_default_timeout(TIMEOUT_MS)

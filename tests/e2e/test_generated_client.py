@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.generated_project import served
+from tests.support.serving import cli_env, served_project
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def _module(name: str) -> ModuleType:
 def test_generated_client_registers_logs_in_creates_and_lists(
     shop_project: Path, tmp_path: Path, client_package: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with served(shop_project, tmp_path) as base:
+    with served_project(shop_project, cli_env(), tmp_path / "server.log") as base:
         spec = tmp_path / "openapi.json"
         spec.write_bytes(httpx.get(f"{base}/openapi.json", timeout=30).content)
         _generate(spec, client_package)

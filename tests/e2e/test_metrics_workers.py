@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.generated_project import served
+from tests.support.serving import cli_env, served_project
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,8 @@ def test_metrics_are_summed_across_two_workers(shop_project: Path, tmp_path: Pat
     metrics_dirs = tmp_path / "tmp"
     metrics_dirs.mkdir()
     # fastmvc run makes its PROMETHEUS_MULTIPROC_DIR under TMPDIR: here, to look into it.
-    with served(shop_project, tmp_path, workers=2, env={"TMPDIR": str(metrics_dirs)}) as base:
+    env = cli_env(TMPDIR=str(metrics_dirs))
+    with served_project(shop_project, env, tmp_path / "server.log", workers=2) as base:
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(_fresh_connection_get, [f"{base}/health/live"] * REQUESTS))
         assert statuses == [200] * REQUESTS

@@ -14,7 +14,6 @@ operations answer them.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -26,14 +25,13 @@ import pytest
 
 from fastmvc.testing import temporary_postgres_database
 from tests.services import require
-from tests.support.net import free_port
-from tests.support.serving import wait_until_live
+from tests.support.serving import cli_env, generate_project, served_project
 
 pytestmark = pytest.mark.slow
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = 10
-SCHEMATHESIS_TIMEOUT_SECONDS = 170
+SCHEMATHESIS_TIMEOUT_SECONDS = 400
 
 # Every field TYPE of `fastmvc add entity`, a reference and --soft-delete.
 ENTITIES: list[list[str]] = [
@@ -61,19 +59,6 @@ OWNED_ENTITIES: list[list[str]] = [["Note", "title:str", "body:text?", "--owned"
 USER = {"email": "schemathesis@fastmvc.test", "password": "correct horse battery staple"}
 
 
-def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "fastmvc_cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
     """No DATABASE_URL (SQLite), or one for a throwaway PostgreSQL database."""
@@ -87,36 +72,11 @@ async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str
 @pytest.fixture
 def served(tmp_path: Path, database_env: dict[str, str]) -> Iterator[str]:
     """The generated project, migrated and served; yields its base URL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
     # The limiter would answer most of the run with 429; it has its own tests.
-    env |= {"NO_COLOR": "1", "COLUMNS": "200", "RATE_LIMIT_ENABLED": "false", **database_env}
-    _cli(["new", "shop", "--no-git", "--output-dir", str(tmp_path)], tmp_path, env)
-    shop = tmp_path / "shop"
-    for entity in ENTITIES + OWNED_ENTITIES:
-        _cli(["add", "entity", *entity], shop, env)
-    _cli(["migrate", "upgrade"], shop, env)
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fastmvc_cli", "run", "--no-reload", "--port", str(port)],
-        cwd=shop,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_live(base_url, server, tmp_path / "server.log", "fastmvc run")
+    env = cli_env(RATE_LIMIT_ENABLED="false", **database_env)
+    shop = generate_project(tmp_path, *ENTITIES, *OWNED_ENTITIES, env=env)
+    with served_project(shop, env, tmp_path / "server.log") as base_url:
         yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
 
 
 def _sign_in(base_url: str) -> str:

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 @pytest.fixture(params=SERVERS)
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A generated shop with a Product entity, migrated and served; yields its base URL."""
-    shop = generate_project(tmp_path, "Product", "name:str", "price:decimal", "stock:int")
+    shop = generate_project(tmp_path, ["Product", "name:str", "price:decimal", "stock:int"])
     with fastmvc_run(shop, request.param, env=cli_env(), log=tmp_path / "server.log") as running:
         yield running.base_url
 

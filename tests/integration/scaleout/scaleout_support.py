@@ -1,68 +1,12 @@
-"""Serving an app as a subprocess for the scale-out tests, and firing bursts at it."""
+"""Bursts of requests across app instances, and what an exact limit looks like."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 
 import httpx
-
-from tests.support.net import free_port
-from tests.support.serving import wait_until_live
-
-STOP_TIMEOUT_SECONDS = 10
-# Four workers importing FastAPI at once on a busy two-core machine can take a while.
-LIVE_TIMEOUT_SECONDS = 120
-
-
-@contextmanager
-def served(
-    command: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    log: Path,
-    what: str,
-    port: int | None = None,
-    settle_seconds: float = 0.0,
-) -> Iterator[str]:
-    """Run ``command`` (which must listen on ``{port}``), yield its base URL, always stop it.
-
-    ``{port}`` in any argument is replaced by the chosen port. The output goes
-    to a file, not a pipe that nobody drains and that would block the server.
-    """
-    port = port if port is not None else free_port()
-    argv = [part.replace("{port}", str(port)) for part in command]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_live(base_url, process, log, what, timeout=LIVE_TIMEOUT_SECONDS)
-            if settle_seconds:
-                time.sleep(settle_seconds)  # the other workers finish booting
-            yield base_url
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=STOP_TIMEOUT_SECONDS)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
 async def burst(

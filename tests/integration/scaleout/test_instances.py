@@ -8,7 +8,6 @@ invalidated by one is gone for the other.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -21,28 +20,16 @@ from redis.asyncio import Redis
 from fastmvc.app import create_runtime
 from fastmvc.settings import Settings
 from fastmvc.testing import temporary_postgres_database
-from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst, served
+from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst
 from tests.services import require
 from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
+from tests.support.serving import generate_project, run_cli, served_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 LIMIT = 30
 REQUESTS = 120
 LOCAL_LIMITER_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
-
-
-def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "fastmvc_cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +64,9 @@ def project(
         "PASSWORD_HASH_TIME_COST": "1",
         "PASSWORD_HASH_MEMORY_KIB": "1024",
     }
-    _cli(["new", "shop", "--no-git", "--output-dir", str(root)], root, env)
-    shop = root / "shop"
     # Public reads: the limited burst needs a route anyone may call that the
     # limiter counts (the docs and /openapi.json are exempt in development).
-    _cli(["add", "entity", "Product", "name:str", "price:decimal", "--public"], shop, env)
-    _cli(["migrate", "upgrade"], shop, env)
+    shop = generate_project(root, ["Product", "name:str", "price:decimal", "--public"], env=env)
     return shop, env
 
 
@@ -94,7 +78,9 @@ def instances(project: tuple[Path, dict[str, str]]) -> Iterator[list[str]]:
     with ExitStack() as stack:
         urls = [
             stack.enter_context(
-                served(command, cwd=shop, env=env, log=shop / f"server-{name}.log", what=name)
+                served_process(
+                    command, cwd=shop, env=env, log=shop / f"server-{name}.log", what=name
+                )
             )
             for name in ("instance-a", "instance-b")
         ]
@@ -174,7 +160,7 @@ async def test_deactivation_from_the_shell_is_refused_by_both_instances(
             assert (await http.get(f"{url}/users/me", headers=auth)).status_code == 200
 
         # Neither process is told: the per-user mark in the shared Redis is the message.
-        _cli(["users", "deactivate", user["email"]], shop, env)
+        run_cli(["users", "deactivate", user["email"]], shop, env)
 
         for url in instances:
             refused = await http.get(f"{url}/users/me", headers=auth)

@@ -24,8 +24,9 @@ from fastmvc.security.store import _fam_key, _jti_key
 from fastmvc.security.tokens import TokenPair
 from fastmvc.settings import Settings
 from fastmvc.state import Runtime
-from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst, served
+from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst
 from tests.support.redis_cluster import ThrowawayCluster
+from tests.support.serving import served_process
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -140,7 +141,7 @@ async def test_limiter_is_exact_through_four_workers(
     async with cluster_client(redis_cluster, tmp_path) as client:
         await client.delete(*LOCAL_LIMITER_KEYS)
         log = tmp_path / "uvicorn.log"
-        with served(
+        with served_process(
             command, cwd=tmp_path, env=env, log=log, what="uvicorn", settle_seconds=1.0
         ) as url:
             responses = await burst([url], REQUESTS)
