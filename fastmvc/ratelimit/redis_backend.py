@@ -9,14 +9,17 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from fastmvc.errors import ServiceUnavailableError
 from fastmvc.ratelimit.batcher import TickBatcher
+from fastmvc.ratelimit.pipeline import pack_command, run_packed
 from fastmvc.ratelimit.result import RateLimitResult, WindowState
 from fastmvc.ratelimit.rules import RateLimitRule
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from fastmvc.redis import RedisClient
 
 __all__ = ["DEFAULT_PREFIX", "SLIDING_WINDOW_LUA", "RedisRateLimitBackend"]
@@ -159,13 +162,14 @@ class RedisRateLimitBackend:
         ]
 
     async def _pipeline(self, calls: list[_Call]) -> list[Reply | BaseException]:
-        # Not a transaction: each script call is atomic on its own.
-        pipe = self._redis.pipeline(transaction=False)
-        for call in calls:
-            pipe.execute_command("EVALSHA", self._sha, len(call.keys), *call.keys, *call.args)
+        # Not a transaction: each script call is atomic on its own, and safe
+        # to resend after a lost connection (the hit id makes it idempotent).
+        commands = [
+            pack_command("EVALSHA", self._sha, len(call.keys), *call.keys, *call.args)
+            for call in calls
+        ]
         async with self._slots:
-            replies: list[Reply | BaseException] = await pipe.execute(raise_on_error=False)
-        return replies
+            return await run_packed(cast("Redis", self._redis), commands)
 
     async def _one_by_one(self, calls: list[_Call]) -> list[Reply | BaseException]:
         # Redis Cluster: the calls go out concurrently, each to its own node.

@@ -1,0 +1,1 @@
+"""Limiter benchmarks: checks per second against peer libraries, and the served-app cost of Redis."""
