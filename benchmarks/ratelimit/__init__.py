@@ -1,1 +1,1 @@
-"""Limiter benchmarks: checks per second against peer libraries, and the served-app cost of Redis."""
+"""Limiter benchmarks: checks per second against peer libraries; Redis vs memory, served."""

@@ -45,6 +45,29 @@ DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/fastmvc_bench_rl"
 TARGET = 0.85
 
 
+def _server_pid(base_url: str) -> int | None:
+    """The pid of the uvicorn process serving ``base_url`` (Linux: read from /proc)."""
+    port = base_url.rsplit(":", 1)[1].encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"uvicorn" in argv and b"--port" in argv and argv[argv.index(b"--port") + 1] == port:
+            return int(entry.name)
+    return None
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of ``pid`` so far (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _delete_client_keys(redis_url: str, client_ip: str) -> None:
     from redis import Redis
 
@@ -65,6 +88,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     client_ip = f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
     headers = {"X-Forwarded-For": client_ip}
     rounds: dict[str, list[WrkResult]] = {name: [] for name in SERVERS}
+    cpu_us: dict[str, list[float]] = {name: [] for name in SERVERS}
     try:
         with (
             tempfile.TemporaryDirectory() as scripts,
@@ -81,13 +105,22 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     raise RuntimeError(f"{name}: GET /products/1 answered {answer.status_code}")
                 run_wrk(wrk, base + "/products", duration=1, connections=args.connections,
                         script=script, headers=headers)  # fmt: skip
+            pids = {name: _server_pid(base) for name, base in bases.items()}
             for index in range(args.rounds):
                 order = list(bases) if index % 2 == 0 else list(reversed(bases))
                 for name in order:
-                    rounds[name].append(
-                        run_wrk(wrk, bases[name] + "/products", duration=args.duration,
-                                connections=args.connections, script=script, headers=headers)
-                    )  # fmt: skip
+                    before = _cpu_seconds(pids[name])
+                    result = run_wrk(
+                        wrk,
+                        bases[name] + "/products",
+                        duration=args.duration,
+                        connections=args.connections,
+                        script=script,
+                        headers=headers,
+                    )
+                    spent = _cpu_seconds(pids[name]) - before
+                    rounds[name].append(result)
+                    cpu_us[name].append(spent / max(1, result.requests) * 1e6)  # fmt: skip
     finally:
         _delete_client_keys(args.redis_url, client_ip)
     medians = {
@@ -99,7 +132,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for memory, redis in zip(rounds["memory"], rounds["redis"], strict=True)
     ]
     ratio = medians["redis"].requests_per_second / medians["memory"].requests_per_second
+    cpu = {name: statistics.median(values) for name, values in cpu_us.items()}
     return {
+        "cpu_us_per_request": cpu,
+        "cpu_ratio": cpu["memory"] / cpu["redis"] if cpu["redis"] else None,
         "connections": args.connections,
         "duration": args.duration,
         "rounds": args.rounds,
@@ -129,19 +165,29 @@ def markdown(data: dict[str, Any]) -> list[str]:
         + ", ".join(f"{value:.2f}" for value in data["load_average"])
         + ".",
         "",
-        "| GET /products/{id}, limiter on | req/s | p50 ms | p99 ms | non-2xx |",
-        "|---|---:|---:|---:|---:|",
+        "| GET /products/{id}, limiter on | req/s | p50 ms | p99 ms | non-2xx "
+        "| app CPU µs/request |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, label in (("memory", "memory backend"), ("redis", "`REDIS_URL` set")):
         row = data[name]
         lines.append(
             f"| {label} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} "
-            f"| {row['p99_ms']:.2f} | {row['non_2xx']} |"
+            f"| {row['p99_ms']:.2f} | {row['non_2xx']} | {data['cpu_us_per_request'][name]:.0f} |"
         )
     per_round = ", ".join(f"{ratio:.3f}" for ratio in data["round_ratios"])
     lines += [
         "",
         f"Per-round ratios redis/memory: {per_round}.",
+    ]
+    if data["cpu_ratio"] is not None:
+        lines += [
+            "",
+            "App CPU per request (the uvicorn process's user + system time over each run, "
+            "median of the rounds; Redis's own CPU not included) is steadier than req/s on a "
+            f"shared machine: memory/redis = {data['cpu_ratio']:.3f}.",
+        ]
+    lines += [
         "",
         "### Targets",
         "",
