@@ -68,7 +68,8 @@ async def run_packed(redis: Redis, commands: Sequence[bytes]) -> list[Any]:
         replies: list[Any] = await connection.retry.call_with_retry(send_and_read, reconnect)
         return replies
     except BaseException:
-        # Replies may be left unread on the socket: never hand it to another caller.
+        # Replies may be left unread on the socket: never hand it to another caller
+        # (redis-py's reads already drop it on error; a failed write may not).
         await connection.disconnect()
         raise
     finally:

@@ -191,3 +191,30 @@ async def test_a_cancelled_waiter_does_not_break_its_batch(redis_server: Throwaw
         assert (await backend.hit("k", RULES)).windows[0].remaining == LIMIT - 18
     finally:
         await client.aclose()
+
+
+async def test_a_hung_server_times_the_batch_out_and_the_next_batch_reads_clean_replies(
+    redis_server: ThrowawayRedis,
+) -> None:
+    client = await connect(redis_server.url)
+    try:
+        backend = RedisRateLimitBackend(client, prefix="t", timeout=0.3)
+        assert (await backend.hit("other", RULES)).windows[0].remaining == LIMIT - 1
+        redis_server.freeze()
+        try:
+            errors = await asyncio.gather(
+                *(backend.hit("k", RULES) for _ in range(5)), return_exceptions=True
+            )
+        finally:
+            redis_server.thaw()
+        assert all(isinstance(error, ServiceUnavailableError) for error in errors)
+        assert all(
+            isinstance(error, BaseException) and isinstance(error.__cause__, TimeoutError)
+            for error in errors
+        )
+        # The timed-out connection was dropped, not handed on with five replies
+        # unread: the next batch gets its own answers, for its own key.
+        results = await asyncio.gather(*(backend.hit("other", RULES) for _ in range(3)))
+        assert remaining(results) == [LIMIT - 4, LIMIT - 3, LIMIT - 2]
+    finally:
+        await client.aclose()
