@@ -218,3 +218,14 @@ async def test_a_hung_server_times_the_batch_out_and_the_next_batch_reads_clean_
         assert remaining(results) == [LIMIT - 4, LIMIT - 3, LIMIT - 2]
     finally:
         await client.aclose()
+
+
+async def test_non_ascii_keys_are_written_as_redis_py_writes_them(
+    redis: Redis, key_prefix: str
+) -> None:
+    """The packed commands encode as the client does (UTF-8): other readers find the same keys."""
+    backend = RedisRateLimitBackend(redis, prefix=key_prefix)
+    identity = "login:203.0.113.5:zoë@exämple.org"
+    results = await asyncio.gather(*(backend.hit(identity, RULES) for _ in range(3)))
+    assert remaining(results) == [LIMIT - 3, LIMIT - 2, LIMIT - 1]
+    assert [await redis.zcard(key) for key in backend.keys_for(identity, RULES)] == [3, 3]
