@@ -140,7 +140,9 @@ class RedisRateLimitBackend:
     async def _send(self, calls: list[_Call]) -> list[Reply | BaseException]:
         """Run ``calls``; each gets its reply or a :class:`ServiceUnavailableError` in its place.
 
-        One pipelined round trip (two more when the script must be loaded).
+        On a plain Redis one pipelined round trip, on a cluster concurrent
+        single calls; when the script must be loaded, that and a resend of
+        the refused calls follow.
         """
         run = self._one_by_one if self._cluster else self._pipeline
         try:
