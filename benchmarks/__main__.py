@@ -5,7 +5,8 @@ Suites, one after the other so they never share the two cores:
 1. ``benchmarks/crud`` — data-path speed against hand-written and library peers;
 2. ``benchmarks/middleware`` — the default middleware stack against bare FastAPI,
    and the CPU cost of its metrics step (stack with and without metrics);
-3. ``benchmarks/ratelimit`` — the limiter against other limiter libraries;
+3. ``benchmarks/ratelimit`` — the limiter against other limiter libraries, and
+   a served app with ``REDIS_URL`` against the same app on the memory limiter;
 4. ``benchmarks/replicas`` — GET by id on a streaming replica against the primary.
 
 A suite whose script is missing is reported as skipped; one that fails is
@@ -120,8 +121,8 @@ def metrics_suite() -> list[str]:
     ]
 
 
-def ratelimit_suite() -> list[str]:
-    """Helper A's limiter benchmark, its own report verbatim."""
+def ratelimit_suite(duration: float) -> list[str]:
+    """The limiter against peer libraries (its report verbatim), then Redis vs memory served."""
     script = HERE / "ratelimit" / "bench_limiter.py"
     if not script.exists():
         return ["Skipped: benchmarks/ratelimit/bench_limiter.py is missing."]
@@ -130,7 +131,23 @@ def ratelimit_suite() -> list[str]:
     lines = [f"Command: `python {' '.join(command[1:])}`", ""]
     if code != 0:
         lines.append(f"Exit status {code}.")
-    return [*lines, "```", (out.strip() or err.strip())[-6000:], "```"]
+    lines += ["```", (out.strip() or err.strip())[-6000:], "```", ""]
+    return [*lines, "### The limiter on Redis in a served app", "", *served_limiter_suite(duration)]
+
+
+def served_limiter_suite(duration: float) -> list[str]:
+    """GET by id with ``REDIS_URL`` against the memory limiter, as Markdown with its target."""
+    from benchmarks.ratelimit.bench_served import markdown
+
+    command = [sys.executable, "-m", "benchmarks.ratelimit.bench_served"]
+    command += ["--duration", f"{duration:g}", "--json"]
+    code, out, err = _script(command, timeout=900)
+    lines = [f"Command: `python {' '.join(command[1:])}`", ""]
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return [*lines, f"Failed (exit {code}):", "", "```", (out + err)[-3000:], "```"]
+    return [*lines, *markdown(data)]
 
 
 def replicas_suite(duration: float) -> list[str]:
@@ -210,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     print("metrics suite…", file=sys.stderr, flush=True)
     metrics = metrics_suite()
     print("ratelimit suite…", file=sys.stderr, flush=True)
-    ratelimit = ratelimit_suite()
+    ratelimit = ratelimit_suite(args.duration)
     print("replicas suite…", file=sys.stderr, flush=True)
     replicas = replicas_suite(args.duration)
     elapsed = time.monotonic() - started

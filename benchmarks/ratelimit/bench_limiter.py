@@ -11,7 +11,8 @@ What one check costs in each library:
 
 ``fastmvc``
     ``RateLimiter.check(key)``: one EVALSHA that checks both windows and
-    returns everything the headers need (one round trip).
+    returns everything the headers need; the checks the concurrent callers
+    start in one event-loop tick share one pipelined round trip.
 ``limits``
     What slowapi does per request, with the async API of the same package
     (slowapi itself calls the sync API, which blocks the event loop): for each

@@ -1,5 +1,5 @@
-"""Sliding-window rate limiting: Redis (one Lua call per check) or memory backends,
-an app-wide ASGI middleware and a per-route dependency.
+"""Sliding-window rate limiting: Redis (one Lua call per check, one round trip per
+event-loop tick) or memory backends, an app-wide ASGI middleware and a per-route dependency.
 """
 
 from fastmvc.ratelimit.auth import (

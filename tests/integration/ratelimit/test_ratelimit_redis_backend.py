@@ -1,10 +1,8 @@
-"""What only the Redis backend promises: one round trip, cluster-safe keys, expiry."""
+"""What only the Redis backend promises: one round trip per tick, cluster-safe keys, expiry."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -14,7 +12,7 @@ from redis.exceptions import ReadOnlyError
 from fastmvc.errors import ServiceUnavailableError
 from fastmvc.ratelimit import RateLimitRule, RedisRateLimitBackend
 from fastmvc.ratelimit.redis_backend import SLIDING_WINDOW_LUA
-from tests.integration.ratelimit.ratelimit_support import connect, delete_prefix
+from tests.integration.ratelimit.ratelimit_support import connect, delete_prefix, record_writes
 from tests.support.net import free_port
 from tests.support.redis_server import ThrowawayRedis
 
@@ -23,38 +21,31 @@ pytestmark = pytest.mark.redis
 RULES = (RateLimitRule(60, 60), RateLimitRule(1000, 3600))
 
 
-def count_commands(client: Redis) -> list[str]:
-    """Record the name of every command the client sends."""
-    sent: list[str] = []
-    original: Callable[..., Awaitable[Any]] = client.execute_command
-
-    async def counting(*args: Any, **options: Any) -> Any:
-        sent.append(str(args[0]))
-        return await original(*args, **options)
-
-    client.execute_command = counting  # type: ignore[method-assign]
-    return sent
-
-
-async def test_one_round_trip_per_check_and_noscript_fallback(redis_server: ThrowawayRedis) -> None:
+async def test_one_round_trip_per_tick_and_noscript_fallback(
+    redis_server: ThrowawayRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = await connect(redis_server.url)
     try:
-        sent = count_commands(client)
+        writes = record_writes(monkeypatch)
         backend = RedisRateLimitBackend(client, prefix="t")
         # Fresh server: EVALSHA fails with NOSCRIPT, the script is loaded, EVALSHA again.
         assert (await backend.hit("k", RULES)).allowed
-        assert sent == ["EVALSHA", "SCRIPT LOAD", "EVALSHA"]
-        sent.clear()
-        for _ in range(5):
+        assert writes == [["EVALSHA"], ["SCRIPT LOAD"], ["EVALSHA"]]
+        writes.clear()
+        for _ in range(3):  # one check per tick: one round trip each
             await backend.hit("k", RULES)
-        assert sent == ["EVALSHA"] * 5
-        # A SCRIPT FLUSH (or a restart) costs one reload, not an error.
+        assert writes == [["EVALSHA"]] * 3
+        writes.clear()
+        # Five checks started in one tick: one pipelined round trip.
+        await asyncio.gather(*(backend.hit("k", RULES) for _ in range(5)))
+        assert writes == [["EVALSHA"] * 5]
+        # A SCRIPT FLUSH (or a restart) costs one reload for the batch, not an error.
         await client.script_flush()
-        sent.clear()
-        result = await backend.hit("k", RULES)
-        assert result.allowed
-        assert result.windows[0].remaining == 60 - 7
-        assert sent == ["EVALSHA", "SCRIPT LOAD", "EVALSHA"]
+        writes.clear()
+        results = await asyncio.gather(*(backend.hit("k", RULES) for _ in range(3)))
+        assert all(result.allowed for result in results)
+        assert sorted(result.windows[0].remaining for result in results) == [48, 49, 50]
+        assert writes == [["EVALSHA"] * 3, ["SCRIPT LOAD"], ["EVALSHA"] * 3]
     finally:
         await client.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -112,6 +113,28 @@ async def test_every_multi_key_operation_stays_in_one_slot(
         for fam in ("fam-a", "fam-b", "x" * 22):
             pair = (_jti_key("fastmvc:tok", fam, "jti-1"), _fam_key("fastmvc:tok", fam))
             assert len({key_slot(key.encode()) for key in pair}) == 1, pair
+
+
+async def test_a_batch_spread_over_every_primary_stays_exact(
+    redis_cluster: ThrowawayCluster, tmp_path: Path
+) -> None:
+    """One tick's checks on keys of every primary: each node runs its own calls, exactly."""
+    rules = [
+        RateLimitRule(limit=5, window_seconds=60),
+        RateLimitRule(limit=50, window_seconds=3600),
+    ]
+    async with cluster_client(redis_cluster, tmp_path) as client:
+        backend = RedisRateLimitBackend(client, prefix="test:batch")
+        users = [f"user:{index}" for index in range(24)]
+        nodes = {node_of(client, backend.keys_for(user, rules)[0]) for user in users}
+        assert len(nodes) == len(redis_cluster.nodes)
+        calls = [user for _ in range(8) for user in users]
+        results = await asyncio.gather(*(backend.hit(user, rules) for user in calls))
+        for user in users:
+            mine = [r for u, r in zip(calls, results, strict=True) if u == user]
+            assert [r.allowed for r in mine].count(True) == 5
+            assert sorted(r.windows[0].remaining for r in mine if r.allowed) == [0, 1, 2, 3, 4]
+        await client.delete(*(key for user in users for key in backend.keys_for(user, rules)))
 
 
 async def test_limiter_is_exact_through_four_workers(

@@ -115,7 +115,7 @@ def test_build_limiter_uses_redis_when_given_a_client() -> None:
     client = Redis()  # never connected: building the limiter sends nothing
     limiter = build_limiter(Settings(rate_limit_per_minute=7, rate_limit_per_hour=70), client)
     assert isinstance(limiter.backend, RedisRateLimitBackend)
-    assert limiter.backend._script.registered_client is client
+    assert limiter.backend._redis is client
     assert limiter.rules == (RateLimitRule(7, 60), RateLimitRule(70, 3600))
     assert limiter.fail_open is True
 

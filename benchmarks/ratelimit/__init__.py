@@ -1,0 +1,1 @@
+"""Limiter benchmarks: checks per second against peer libraries; Redis vs memory, served."""
