@@ -119,5 +119,3 @@ async def sign_in(http: httpx.AsyncClient, email: str, password: str = PASSWORD)
     return await http.post(
         "/admin/login", data={"username": email, "password": password, "csrf_token": token}
     )
-
-
