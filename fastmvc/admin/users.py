@@ -17,9 +17,9 @@ from sqladmin import ModelView
 from starlette.requests import Request
 from wtforms import HiddenField
 
-from fastmvc.admin.views import _primary_key, _version
+from fastmvc.admin.views import _primary_key, _version, stale_hint
 from fastmvc.errors import NotFoundError
-from fastmvc.state import get_runtime
+from fastmvc.state import Runtime, get_runtime
 
 __all__ = ["UserView", "user_view"]
 
@@ -48,11 +48,17 @@ class UserView(ModelView):
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
         """Set the flags; deactivating or demoting ends every session of the user."""
-        from fastmvc.auth import AuthService
-
         runtime = get_runtime(request)
         expected = _version(data.get("version"))
         flags = {name: bool(data[name]) for name in _FLAGS if name in data}
+        with stale_hint():
+            return await self._save(runtime, pk, flags, expected)
+
+    async def _save(
+        self, runtime: Runtime, pk: str, flags: dict[str, bool], expected: int | None
+    ) -> Any:
+        from fastmvc.auth import AuthService
+
         async with runtime.database.unit_of_work() as session:
             service: AuthService[Any] = AuthService(
                 session,

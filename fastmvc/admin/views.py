@@ -15,6 +15,8 @@ column but JSON ones.
 from __future__ import annotations
 
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
@@ -27,14 +29,14 @@ from starlette.responses import RedirectResponse, Response
 from wtforms import HiddenField
 
 from fastmvc.admin.validation import validated
-from fastmvc.errors import BadRequestError, NotFoundError
+from fastmvc.errors import BadRequestError, ConflictError, NotFoundError
 from fastmvc.state import get_runtime
 
 if TYPE_CHECKING:
     from fastmvc.controller import CRUDController
     from fastmvc.service import CRUDService
 
-__all__ = ["SYSTEM_COLUMNS", "EntityView", "entity_view"]
+__all__ = ["SYSTEM_COLUMNS", "EntityView", "entity_view", "stale_hint"]
 
 SYSTEM_COLUMNS = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
 """Columns the framework sets; a form never edits them (``version`` rides hidden)."""
@@ -92,10 +94,11 @@ class EntityView(ModelView):
         values = dict(data)
         expected = _version(values.pop("version", None))
         changes = validated(self.update_schema, values, partial=True)
-        async with get_runtime(request).database.unit_of_work() as session:
-            return await self.service_class(session).update(
-                _primary_key(pk), changes, expected_version=expected
-            )
+        with stale_hint():
+            async with get_runtime(request).database.unit_of_work() as session:
+                return await self.service_class(session).update(
+                    _primary_key(pk), changes, expected_version=expected
+                )
 
     async def delete_model(self, request: Request, pk: Any) -> None:
         """Delete through the service: soft on a soft-delete model."""
@@ -115,6 +118,20 @@ class EntityView(ModelView):
             raise HTTPException(status_code=404, detail=exc.message) from None
         url = request.url_for("admin:details", identity=self.identity, pk=pk)
         return RedirectResponse(url, status_code=302)
+
+
+@contextmanager
+def stale_hint() -> Iterator[None]:
+    """Tell the admin what to do about a stale edit: the form they hold is out of date."""
+    try:
+        yield
+    except ConflictError as exc:
+        if exc.response_key != "error_stale_version":
+            raise
+        raise ConflictError(
+            f"{exc.message}. Nothing was saved: reload the page to see the current values.",
+            response_key=exc.response_key,
+        ) from None
 
 
 def _primary_key(value: Any) -> int:

@@ -182,6 +182,7 @@ async def test_edits_follow_the_entity_rules(
     )
     assert stale.status_code == 400
     assert "was changed by someone else" in stale.text
+    assert "Nothing was saved: reload the page" in stale.text
     too_many = await client.post(
         f"/admin/card/edit/{card_id}",
         data={"title": title, "copies": "5000", "version": "2", "csrf_token": token},
