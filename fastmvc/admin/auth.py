@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from fastmvc.admin.csrf import CSRFMiddleware, rotate_csrf_token
 from fastmvc.admin.keys import session_secret
 from fastmvc.admin.session import AdminSessionMiddleware
+from fastmvc.auth.schemas import MAX_PASSWORD
 from fastmvc.ratelimit import client_ip_key, login_rate_limit, rate_limit_headers
 from fastmvc.ratelimit.keys import ip_and_email_key
 from fastmvc.security.emails import MAX_EMAIL_LENGTH
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["AdminAuth"]
 
 REFUSED = "Invalid email or password, or not an active administrator."
-_MAX_PASSWORD = 1024
 _USER_KEY = "admin_user"
 _SINCE_KEY = "admin_since"
 
@@ -73,7 +73,7 @@ class AdminAuth(AuthenticationBackend):
         """Check the form; sign an active superuser in, refuse anyone else."""
         form = await request.form()
         email = str(form.get("username") or "")[: MAX_EMAIL_LENGTH * 4]
-        password = str(form.get("password") or "")[:_MAX_PASSWORD]
+        password = str(form.get("password") or "")[:MAX_PASSWORD]
         refused = await self._throttled(request, email)
         if refused is not None:
             return refused
