@@ -151,6 +151,22 @@ def _guard_users_without_redis(runtime: Runtime, routers: Sequence[APIRouter]) -
             return
 
 
+def _mount_admin(app: FastAPI, runtime: Runtime, routers: Sequence[APIRouter]) -> None:
+    """Mount ``/admin`` (ADMIN_ENABLED); without the ``admin`` extra, only if it was asked for."""
+    try:
+        from fastmvc.admin import install_admin
+    except ImportError as exc:
+        if "admin_enabled" in runtime.settings.model_fields_set:
+            raise RuntimeError(
+                "ADMIN_ENABLED=true needs the admin extra: pip install 'pyfastmvc[admin]'"
+            ) from exc
+        logger.info("admin not mounted: the admin extra (sqladmin) is not installed")
+        return
+    if any(getattr(router, "user_model", None) for router in routers):
+        admin = install_admin(app, runtime, routers)
+        app.state.fastmvc_admin_path = admin.base_url
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -233,6 +249,9 @@ def create_app(
             include_in_schema=False,
             response_class=PlainTextResponse,
         )
+
+    if settings.admin_enabled:
+        _mount_admin(app, runtime, routers)
 
     from fastmvc.middleware import install_middleware
 

@@ -57,6 +57,7 @@ from fastmvc.typemap import JSON_SAFE_RANGE
 __all__ = [
     "CRUDController",
     "Controller",
+    "ControllerRouter",
     "delete",
     "envelope",
     "get",
@@ -220,6 +221,15 @@ def _bind_method(
     return endpoint
 
 
+class ControllerRouter(APIRouter):
+    """The router :meth:`Controller.as_router` builds; it remembers its controller.
+
+    The admin (:mod:`fastmvc.admin`) reads it to find each entity's service and DTOs.
+    """
+
+    controller: type[Controller] | None = None
+
+
 class Controller:
     """Base of class-based controllers.
 
@@ -257,12 +267,13 @@ class Controller:
     @classmethod
     def as_router(cls) -> APIRouter:
         """Build the router with every decorated method of the class."""
-        router = APIRouter(
+        router = ControllerRouter(
             prefix=cls.prefix,
             tags=list(cls.tags) or None,
             dependencies=list(cls.dependencies),
             responses=cls.router_responses(),
         )
+        router.controller = cls
         for name in dir(cls):
             func = getattr(cls, name, None)
             spec = getattr(func, _ROUTE_ATTR, None)

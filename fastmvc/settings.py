@@ -135,6 +135,8 @@ class Settings(BaseSettings):
 
     # observability (DOCS_ENABLED defaults to false in production, see _secure_defaults)
     docs_enabled: bool = True
+    # /admin for active superusers (the ``admin`` extra); false by default in production.
+    admin_enabled: bool = True
     metrics_enabled: bool = True
     # The standard OpenTelemetry variable: when set (and the ``otel`` extra is
     # installed), FastAPI, SQLAlchemy and Redis are traced and spans exported there.
@@ -205,6 +207,8 @@ class Settings(BaseSettings):
             self._production_guardrails()
             if "docs_enabled" not in self.model_fields_set:
                 self.docs_enabled = False
+            if "admin_enabled" not in self.model_fields_set:
+                self.admin_enabled = False
         elif is_placeholder(self.jwt_secret_key.get_secret_value()):
             # A secret anyone can read in this repository must never sign a
             # token: use one that lives and dies with this process instead.

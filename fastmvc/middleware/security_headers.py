@@ -94,6 +94,9 @@ class SecurityHeadersMiddleware:
         hsts_max_age: HSTS ``max-age`` in seconds.
         docs_paths: Paths of the HTML docs pages (``/docs``, ``/redoc``…),
             relative to the app's ``root_path``.
+        page_prefixes: Mount points whose HTML pages get the same policy as
+            the docs (the admin at ``/admin``); their other responses get
+            :data:`API_CSP`.
         permissions_policy: The ``Permissions-Policy`` value.
     """
 
@@ -104,11 +107,13 @@ class SecurityHeadersMiddleware:
         hsts: bool = False,
         hsts_max_age: int = 31_536_000,
         docs_paths: Iterable[str] = ("/docs", "/docs/oauth2-redirect", "/redoc"),
+        page_prefixes: Iterable[str] = (),
         permissions_policy: str = DEFAULT_PERMISSIONS_POLICY,
     ) -> None:
         self.app = app
         self.hsts = hsts
         self.docs_paths = frozenset(docs_paths)
+        self.page_prefixes = tuple(prefix.rstrip("/") + "/" for prefix in page_prefixes)
         common = _encode(
             [
                 ("X-Content-Type-Options", "nosniff"),
@@ -130,7 +135,8 @@ class SecurityHeadersMiddleware:
             return
         common = self._common_hsts if self.hsts or scope.get("scheme") == "https" else self._common
         if self._is_docs_path(scope):
-            await self.app(scope, receive, _DocsPageSender(send, common, self._no_store))
+            sender = _DocsPageSender(send, common, self._no_store, self._api_csp)
+            await self.app(scope, receive, sender)
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -152,22 +158,27 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _is_docs_path(self, scope: Scope) -> bool:
-        if not self.docs_paths:
+        if not self.docs_paths and not self.page_prefixes:
             return False
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
-        return path in self.docs_paths
+        return path in self.docs_paths or (
+            bool(self.page_prefixes) and (path + "/").startswith(self.page_prefixes)
+        )
 
 
 class _DocsPageSender:
     """Send a docs page with its CSP, buffering the HTML to hash its inline scripts."""
 
-    def __init__(self, send: Send, common: tuple[Header, ...], no_store: Header) -> None:
+    def __init__(
+        self, send: Send, common: tuple[Header, ...], no_store: Header, api_csp: Header
+    ) -> None:
         self.send = send
         self.common = common
         self.no_store = no_store
+        self.api_csp = api_csp
         self.start: Message | None = None
         self.body: list[bytes] = []
 
@@ -178,9 +189,11 @@ class _DocsPageSender:
                 # The page names this deployment's API; shared caches should not keep it.
                 headers.append(self.no_store)
             message["headers"] = headers
-            if self._is_html(headers) and not any(key == _CSP_KEY for key, _ in headers):
-                self.start = message  # held back until the body is complete
-                return
+            if not any(key == _CSP_KEY for key, _ in headers):
+                if self._is_html(headers):
+                    self.start = message  # held back until the body is complete
+                    return
+                headers.append(self.api_csp)  # a script, a stylesheet, an error text
             await self.send(message)
         elif message["type"] == "http.response.body" and self.start is not None:
             self.body.append(message.get("body", b""))

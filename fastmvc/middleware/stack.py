@@ -118,7 +118,12 @@ def install_middleware(
             allow_headers=CORS_ALLOW_HEADERS,
             expose_headers=CORS_EXPOSE_HEADERS,
         )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts, docs_paths=_docs_paths(app))
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.hsts,
+        docs_paths=_docs_paths(app),
+        page_prefixes=[p for p in [getattr(app.state, "fastmvc_admin_path", None)] if p],
+    )
     if metrics is not None:
         app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLogMiddleware)

@@ -12,7 +12,12 @@ from fastmvc.middleware.client_ip import client_bucket, client_ip
 from fastmvc.security.emails import MAX_EMAIL_LENGTH, canonical_email
 from fastmvc.state import get_runtime
 
-__all__ = ["AUTH_MAX_BODY_BYTES", "client_ip_and_email_key", "client_ip_key"]
+__all__ = [
+    "AUTH_MAX_BODY_BYTES",
+    "client_ip_and_email_key",
+    "client_ip_key",
+    "ip_and_email_key",
+]
 
 # Above every body the auth schemas accept, however it is encoded: the largest
 # (a 320-character email or 4 KiB token beside a 1,024-character password)
@@ -48,7 +53,17 @@ async def client_ip_and_email_key(request: Request) -> str:
     """
     ip = await client_ip_key(request)
     email = _email_from(await read_auth_body(request))
-    if email is None:
+    return ip if email is None else ip_and_email_key(ip, email)
+
+
+def ip_and_email_key(ip: str, email: str) -> str:
+    """The login-throttling identity of ``email`` from the client bucket ``ip``.
+
+    Shared by every login form (``POST /auth/login`` and the admin's), so
+    switching forms buys no extra guesses.
+    """
+    email = canonical_email(email[: MAX_EMAIL_LENGTH * 4])[:MAX_EMAIL_LENGTH]
+    if not email:
         return ip
     digest = hashlib.sha256(email.encode()).hexdigest()[:32]
     return f"{ip}:{digest}"
@@ -79,7 +94,4 @@ def _email_from(body: bytes) -> str | None:
     if not isinstance(data, dict):
         return None
     email = data.get("email")
-    if not isinstance(email, str):
-        return None
-    email = canonical_email(email[: MAX_EMAIL_LENGTH * 4])[:MAX_EMAIL_LENGTH]
-    return email or None
+    return email if isinstance(email, str) else None

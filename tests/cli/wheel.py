@@ -57,14 +57,14 @@ def _pip(python: Path, *args: str) -> None:
 
 @pytest.fixture(scope="session")
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    """Build the wheel once and install it, with test tools, into a fresh venv."""
+    """Build the wheel once; install it with a generated project's extras and test tools."""
     root = tmp_path_factory.mktemp("wheel")
     _pip(Path(sys.executable), "wheel", "--no-deps", "--quiet", "--wheel-dir", str(root), str(REPO))
     (wheel,) = root.glob("pyfastmvc-*.whl")
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    _pip(python, "install", "--quiet", f"{wheel}[postgres,redis]", *TEST_TOOLS)
+    _pip(python, "install", "--quiet", f"{wheel}[admin,postgres,redis]", *TEST_TOOLS)
     return Venv(venv / "bin")
 
 

@@ -49,7 +49,7 @@ def _lock_key(name: str) -> int:
 
 def _fastmvc_requirement() -> str:
     current = distribution_version()
-    extras = "pyfastmvc[postgres,redis]"
+    extras = "pyfastmvc[admin,postgres,redis]"
     return f"{extras}>={current}" if current[:1].isdigit() and "+" not in current else extras
 
 

@@ -102,7 +102,10 @@ def route_table(application: Any) -> list[RouteInfo]:
                 RouteInfo(",".join(sorted(verbs)), route.path, "public", _handler(route.endpoint))
             )
         elif isinstance(route, Mount):
-            rows.append(RouteInfo("*", f"{route.path}/…", "public", _handler(route.app)))
+            # The admin signs its own users in: active superusers only.
+            admin = route.path == getattr(application.state, "fastmvc_admin_path", None)
+            access = "admin" if admin else "public"
+            rows.append(RouteInfo("*", f"{route.path}/…", access, _handler(route.app)))
     return rows
 
 

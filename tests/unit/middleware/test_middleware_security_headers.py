@@ -211,3 +211,33 @@ async def test_docs_pages_are_not_stored_by_caches(
         response = await client.get(path)
     assert response.status_code == 200
     assert response.headers.get_list("cache-control") == ["no-store"]
+
+
+async def test_page_prefixes_get_the_page_policy_for_html_and_the_api_one_otherwise() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    from fastmvc.middleware.security_headers import SecurityHeadersMiddleware
+
+    page = "<html><script>go()</script></html>"
+    inner = Starlette(
+        routes=[
+            Route("/admin/", lambda _r: HTMLResponse(page)),
+            Route("/admin/app.js", lambda _r: PlainTextResponse("go()")),
+            Route("/administrators", lambda _r: HTMLResponse(page)),
+        ]
+    )
+    app = SecurityHeadersMiddleware(inner, docs_paths=(), page_prefixes=["/admin"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        html = await http.get("/admin/")
+        script = await http.get("/admin/app.js")
+        outside = await http.get("/administrators")
+    digest = base64.b64encode(hashlib.sha256(b"go()").digest()).decode()
+    assert f"'sha256-{digest}'" in _policy(html.headers["content-security-policy"])["script-src"]
+    assert html.headers["cache-control"] == "no-store"
+    assert script.headers["content-security-policy"] == API_CSP
+    # A path that only starts with the same letters is not under the prefix.
+    assert outside.headers["content-security-policy"] == API_CSP
