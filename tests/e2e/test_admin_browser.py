@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,9 +25,9 @@ import httpx
 import pytest
 
 from fastmvc.testing import create_postgres_database, drop_postgres_database
-from tests.e2e.generated_project import cli, project_env, served
 from tests.e2e.test_docs_browser import REPO, TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.services import require
+from tests.support.serving import cli_env, generate_project, run_cli, served_project
 
 pytestmark = pytest.mark.slow
 
@@ -61,25 +59,12 @@ def artifact_dir(name: str) -> Path:
 
 def create_user(project: Path, env: dict[str, str], email: str, *, admin: bool) -> None:
     args = ["users", "create", email, "--password-stdin", *(["--admin"] if admin else [])]
-    done = subprocess.run(
-        [sys.executable, "-m", "fastmvc_cli", *args],
-        cwd=project,
-        env=project_env(env),
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_cli(args, project, env, input=PASSWORD + "\n")
 
 
 def shop(parent: Path, env: dict[str, str]) -> Path:
-    cli(["new", "shop", "--no-git", "--output-dir", str(parent)], parent, env)
-    project = parent / "shop"
     entity = ["Product", "name:str", "price:decimal", "stock:int", "--soft-delete"]
-    cli(["add", "entity", *entity], project, env)
-    cli(["migrate", "upgrade"], project, env)
+    project = generate_project(parent, entity, env=env)
     create_user(project, env, ADMIN, admin=True)
     create_user(project, env, USER, admin=False)
     return project
@@ -90,10 +75,14 @@ def test_admin_in_chromium(
     tmp_path: Path,
     browser: Any,  # noqa: F811
 ) -> None:
-    name, env = database
+    name, database_env = database
+    env = cli_env(**database_env)
     screenshots = artifact_dir(name)
     project = shop(tmp_path, env)
-    with served(project, tmp_path, env=env) as base, httpx.Client(base_url=base) as api:
+    with (
+        served_project(project, env, tmp_path / "server.log") as base,
+        httpx.Client(base_url=base) as api,
+    ):
         login = api.post("/auth/login", json={"email": USER, "password": PASSWORD})
         assert login.status_code == 200, login.text
         api.headers["Authorization"] = f"Bearer {login.json()['data']['access_token']}"

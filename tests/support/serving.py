@@ -78,13 +78,22 @@ def cli_env(**settings: str) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], cwd: Path, env: Mapping[str, str], *, check: bool = True
+    args: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    *,
+    check: bool = True,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``fastmvc ARGS`` in a subprocess; by default fail the test unless it exits 0."""
+    """Run ``fastmvc ARGS`` in a subprocess; by default fail the test unless it exits 0.
+
+    ``input`` is written to its stdin (a password for ``--password-stdin``).
+    """
     done = subprocess.run(
         [sys.executable, "-m", "fastmvc_cli", *args],
         cwd=cwd,
         env=dict(env),
+        input=input,
         capture_output=True,
         text=True,
         timeout=180,
