@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fastmvc.errors import FilterError
 from fastmvc.repository import OPERATORS, And, F, Not, Or, Repository, parse_filters
 from fastmvc.repository.filters import MAX_LIST_VALUES, coerce_bool, compile_filter
-from tests.models import Widget
+from tests.models import Document, Gadget, Widget
 
 
 class WidgetRepository(Repository[Widget]):
@@ -149,6 +150,28 @@ def test_unknown_operator_lists_the_known_ones() -> None:
     assert str(info.value.message) == (
         "Unknown operator 'regex' for 'price'; use one of " + ", ".join(OPERATORS)
     )
+    assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "op", "message"),
+    [
+        (Gadget, "active", "like", "Operator 'like' does not apply to 'active' (bool column)"),
+        (
+            Document,
+            "body",
+            "eq",
+            "Operator 'eq' does not apply to 'body' (json column); it cannot be filtered",
+        ),
+    ],
+)
+def test_an_operator_the_column_kind_lacks_is_named_in_the_400(
+    model: type[Any], field: str, op: str, message: str
+) -> None:
+    # The message is what the 400 envelope shows.
+    with pytest.raises(FilterError) as info:
+        compile_filter(model, F(field, op, "x"))
+    assert info.value.message == message
     assert info.value.status_code == 400
 
 
