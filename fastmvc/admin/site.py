@@ -16,8 +16,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqladmin import Admin
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -25,6 +28,7 @@ from fastmvc.admin.auth import AdminAuth
 from fastmvc.admin.csrf import csrf_token
 from fastmvc.admin.users import user_view
 from fastmvc.admin.views import entity_view
+from fastmvc.db.outage import DatabaseUnavailableError, is_outage
 from fastmvc.docs import ASSETS_CACHE_CONTROL
 from fastmvc.state import Runtime
 
@@ -56,6 +60,32 @@ def _cache_statics(admin: Admin) -> None:
         if isinstance(route, Mount) and route.name == "statics":
             statics = _AssetFiles(packages=["sqladmin"])
             admin.admin.router.routes[index] = Mount(route.path, app=statics, name="statics")
+
+
+# How long a client is told to wait before retrying a page the database could not serve.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+async def _outage_page(request: Request, error: Exception) -> Response:
+    """A database outage on an admin page: 503 with a plain message, as the API answers.
+
+    sqladmin opens its own sessions for its pages, outside the
+    :class:`~fastmvc.db.Database` unit of work that translates outages for the
+    API, so its errors arrive here untranslated. Anything else is a bug: it
+    is raised again, for the server's 500 and its traceback.
+    """
+    if isinstance(error, DatabaseUnavailableError) or is_outage(error):
+        return PlainTextResponse(
+            DatabaseUnavailableError.default_message,
+            status_code=503,
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+        )
+    raise error
+
+
+def _answer_outages(admin: Admin) -> None:
+    for kind in (DatabaseUnavailableError, DBAPIError, PoolTimeoutError, OSError, TimeoutError):
+        admin.admin.add_exception_handler(kind, _outage_page)
 
 
 def install_admin(
@@ -100,6 +130,7 @@ def install_admin(
     # (the limiter's client-IP key, the views' unit of work) finds it there too.
     admin.admin.state.fastmvc = runtime
     _cache_statics(admin)
+    _answer_outages(admin)
     admin.admin.router.routes.insert(
         0, Mount("/fastmvc", app=_AssetFiles(directory=_HERE / "static"), name="fastmvc_statics")
     )

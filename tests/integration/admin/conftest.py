@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,14 +38,14 @@ async def admin_database_url(
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('admin') / 'admin.db'}"
     else:
         async with temporary_postgres_database(require("postgres")) as created:
-            await _create_tables(created)
+            await create_tables(created)
             yield created
         return
-    await _create_tables(url)
+    await create_tables(url)
     yield url
 
 
-async def _create_tables(url: str) -> None:
+async def create_tables(url: str) -> None:
     database = Database(url, pool_size=1)
     await database.create_all(AdminBase.metadata)
     await database.dispose()
@@ -95,22 +96,23 @@ def csrf_of(html: str) -> str:
 CreateUser = Callable[..., Awaitable[str]]
 
 
+async def insert_user(app: FastAPI, *, admin: bool = False, active: bool = True) -> str:
+    """Insert a user (unique email) as `fastmvc users create` does; returns the email."""
+    runtime = app.state.fastmvc
+    email = f"{'admin' if admin else 'user'}-{uuid.uuid4().hex[:10]}@example.com"
+    async with runtime.database.unit_of_work() as session:
+        service: AuthService[Any] = AuthService(
+            session, user_model=User, passwords=runtime.passwords, tokens=runtime.tokens
+        )
+        user = await service.create_user(email, PASSWORD, superuser=admin)
+        await service.users.update(user.id, {"is_active": active, "is_verified": True})
+    return email
+
+
 @pytest.fixture
 def create_user(app: FastAPI) -> CreateUser:
-    """Insert a user (unique email) as `fastmvc users create` does; returns the email."""
-
-    async def create(*, admin: bool = False, active: bool = True) -> str:
-        runtime = app.state.fastmvc
-        email = f"{'admin' if admin else 'user'}-{uuid.uuid4().hex[:10]}@example.com"
-        async with runtime.database.unit_of_work() as session:
-            service: AuthService[Any] = AuthService(
-                session, user_model=User, passwords=runtime.passwords, tokens=runtime.tokens
-            )
-            user = await service.create_user(email, PASSWORD, superuser=admin)
-            await service.users.update(user.id, {"is_active": active, "is_verified": True})
-        return email
-
-    return create
+    """:func:`insert_user` on this test's app."""
+    return functools.partial(insert_user, app)
 
 
 async def sign_in(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
