@@ -27,7 +27,7 @@ from fastmvc.middleware.security_headers import (
     docs_policy,
 )
 from fastmvc.middleware.stack import DEFAULT_STEPS, EdgeSetup, build_steps, install_middleware
-from fastmvc.middleware.step import Exchange, Step
+from fastmvc.middleware.step import Exchange, Header, Reply, Step
 from fastmvc.middleware.timing import PROCESS_TIME_HEADER, TimingStep
 
 __all__ = [
@@ -44,9 +44,11 @@ __all__ = [
     "Edge",
     "EdgeSetup",
     "Exchange",
+    "Header",
     "MetricsMiddleware",
     "MetricsStep",
     "PathPolicy",
+    "Reply",
     "RequestContextMiddleware",
     "RequestContextStep",
     "SecurityHeadersMiddleware",
