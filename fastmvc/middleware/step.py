@@ -117,8 +117,11 @@ class Exchange:
         """The first value of request header ``name`` (lower-case bytes), or ``None``."""
         headers = self._headers
         if headers is None:
+            raw = self.scope["headers"]
+            if not isinstance(raw, list | tuple):
+                raw = list(raw)  # ASGI allows any iterable of pairs
             # Reversed, so the first of repeated headers wins, as a scan would find it.
-            headers = self._headers = dict(reversed(self.scope["headers"]))
+            headers = self._headers = dict(reversed(raw))
         return headers.get(name)
 
     def answer_later(self, step: Step, reply: ASGIApp) -> None:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -211,3 +212,26 @@ async def test_docs_pages_are_not_stored_by_caches(
         response = await client.get(path)
     assert response.status_code == 200
     assert response.headers.get_list("cache-control") == ["no-store"]
+
+
+async def test_a_path_policy_gives_its_prefix_its_own_csp(client_for: ClientFor) -> None:
+    from starlette.responses import HTMLResponse
+
+    from fastmvc.middleware import PathPolicy, SecurityHeadersMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = {"Content-Security-Policy": "img-src 'none'"} if scope["path"] == "/own" else {}
+        await HTMLResponse("<p>admin</p>", headers=headers)(scope, receive, send)
+
+    admin = PathPolicy(csp="default-src 'self'; frame-ancestors 'none'", prefixes=("/admin/",))
+    wrapped = SecurityHeadersMiddleware(app, path_policies=[admin])
+    async with client_for(wrapped) as client:
+        page = await client.get("/admin/users")
+        api = await client.get("/administrator")
+        own = await client.get("/own")
+        docs = await client.get("/docs")
+    assert page.headers.get_list("content-security-policy") == [admin.csp]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert api.headers["content-security-policy"] == API_CSP
+    assert own.headers.get_list("content-security-policy") == ["img-src 'none'"]
+    assert docs.headers["content-security-policy"].startswith("default-src 'none'; script-src")
