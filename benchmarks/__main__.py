@@ -87,15 +87,45 @@ def middleware_suite(duration: float) -> list[str]:
         )
     granian = data["granian_ratio"]
     verdict = "PASS" if granian >= 1.0 else "MISS"
+    stack_verdict = "PASS" if data["ratio"] >= STACK_TARGET else "MISS"
     return [
         *lines,
         "",
-        f"Ratio stack/bare (both on uvicorn): {data['ratio']:.3f}",
+        f"Default stack vs bare FastAPI, same route, both on uvicorn: {data['ratio']:.3f}x "
+        f"(target >= {STACK_TARGET}x: {stack_verdict})",
         "",
         f"FastMVC default stack on Granian vs bare FastAPI on uvicorn, `GET /ping`: "
         f"{granian:.3f}x (target >= 1.0x: {verdict}); the same stack on uvicorn: "
         f"{data['ratio']:.3f}x.",
+        "",
+        *stack_profile(),
     ]
+
+
+STACK_TARGET = 0.8
+"""Issue 12: the default stack serves at least 0.8x what bare FastAPI serves on one route."""
+
+
+def stack_profile() -> list[str]:
+    """The stack's CPU by layer (in-process, cProfile), as Markdown."""
+    script = HERE / "middleware" / "profile_stack.py"
+    command = [sys.executable, str(script.relative_to(ROOT)), "--json"]
+    code, out, err = _script(command, timeout=600)
+    lines = [f"Where the stack's CPU goes: `python {' '.join(command[1:])}`", ""]
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return [*lines, f"Failed (exit {code}):", "", "```", (out + err)[-3000:], "```"]
+    lines += [
+        f"In-process CPU per request: bare {data['bare_us']:.1f} µs, stack "
+        f"{data['stack_us']:.1f} µs (ratio {data['ratio']:.3f}).",
+        "",
+        "| layer | share of the stack's CPU |",
+        "|---|---:|",
+    ]
+    for name, share in sorted(data["shares"].items(), key=lambda item: -item[1]):
+        lines.append(f"| {name} | {share:.1%} |")
+    return lines
 
 
 def metrics_suite() -> list[str]:

@@ -5,8 +5,8 @@
 - Starlette ``HTTPException`` (unknown route, wrong method…): its status.
 
 Unexpected exceptions are answered by
-:class:`fastmvc.middleware.errors.ServerErrorMiddleware`, inside the
-header-adding middleware, so a 500 still carries the request id.
+:class:`fastmvc.middleware.errors.ServerErrorStep`, inside the
+header-adding steps, so a 500 still carries the request id.
 """
 
 from __future__ import annotations

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     hsts: bool = False
 
+    # the middleware steps (fastmvc.middleware.stack): leave some out, or build
+    # one with your own factory, e.g. {"access_log": "myapp.edge:access_log_step"}
+    middleware_disable: Annotated[list[str], NoDecode] = []
+    middleware_replace: dict[str, str] = {}
+
     # passwords (argon2id; defaults at or above OWASP's 19 MiB / t=2 / p=1)
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19_456, ge=8)
@@ -157,7 +162,7 @@ class Settings(BaseSettings):
     # None: one less than the usable CPUs (1 to 4), so hashing never starves the event loop.
     password_hash_concurrency: int | None = Field(default=None, ge=1)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "middleware_disable", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
         return _split_list(value)

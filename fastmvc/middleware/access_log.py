@@ -1,34 +1,102 @@
-"""Timing and the structured access log: ``X-Process-Time`` and one log line per request."""
+"""The access-log step: one structured ``fastmvc.access`` line per request."""
 
 from __future__ import annotations
 
 import logging
+import time
 from time import perf_counter
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from fastmvc.context import current_context
+from fastmvc.logging import access_json_line, direct_json_handler
+from fastmvc.middleware.edge import Edge
+from fastmvc.middleware.step import Exchange, Step
+from fastmvc.middleware.timing import PROCESS_TIME_HEADER, TimingStep
 
-__all__ = ["ACCESS_LOGGER", "PROCESS_TIME_HEADER", "AccessLogMiddleware"]
+__all__ = ["ACCESS_LOGGER", "PROCESS_TIME_HEADER", "AccessLogMiddleware", "AccessLogStep"]
 
 ACCESS_LOGGER = "fastmvc.access"
-PROCESS_TIME_HEADER = "X-Process-Time"
-_PROCESS_TIME_KEY = PROCESS_TIME_HEADER.lower().encode("latin-1")
 
 
-class AccessLogMiddleware:
-    """Time each request, send ``X-Process-Time`` and log one access line.
+class AccessLogStep(Step):
+    """Log one access line per request, when the app has returned.
 
-    ``X-Process-Time`` is the time, in seconds, until the response headers
-    were sent. The log line is written when the app returns, so it sees the
-    final status and the user id that the current-user dependency recorded
-    on the (mutable) request context. Its fields travel as ``extra``
-    attributes: ``method``, ``path``, ``status``, ``duration_ms``,
+    Written after the app returns, the line sees the final status and the
+    user id that the current-user dependency recorded on the (mutable)
+    request context. Its fields travel as ``extra`` attributes: ``method``,
+    ``path`` (never the query string), ``status``, ``duration_ms``,
     ``client_ip``, ``request_id`` and ``user_id``; the JSON formatter of
-    :mod:`fastmvc.logging` writes them as keys.
+    :mod:`fastmvc.logging` writes them as keys. A request whose app raised
+    before answering is logged with status 500.
 
-    A request whose app raises before answering is logged with status 500,
-    the status the server error middleware outside it will send.
+    The line costs one buffered write: when the handler of
+    :func:`fastmvc.logging.configure_logging` is the only one listening, the
+    step renders the JSON line itself and buffers it there (see
+    :func:`~fastmvc.logging.direct_json_handler`); otherwise it makes an
+    ordinary log record with the same message and fields.
+
+    Args:
+        logger: Where the lines go; ``fastmvc.access`` by default.
+    """
+
+    name = "access_log"
+
+    def __init__(self, *, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger(ACCESS_LOGGER)
+
+    def on_response_end(self, exchange: Exchange) -> None:
+        logger = self.logger
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        duration_ms = round((perf_counter() - exchange.started_at) * 1000, 3)
+        ctx = current_context()
+        method: str = exchange.scope["method"]
+        path = exchange.path
+        status = exchange.status
+        request_id = ctx.request_id if ctx else None
+        client_ip = ctx.client_ip if ctx else None
+        user_id = ctx.user_id if ctx else None
+        handler = direct_json_handler(logger)
+        if handler is not None:
+            line = access_json_line(
+                created=time.time(),
+                logger=logger.name,
+                method=method,
+                path=path,
+                status=status,
+                duration_ms=duration_ms,
+                client_ip=client_ip,
+                request_id=request_id,
+                user_id=user_id,
+            )
+            handler.buffer_line(line)
+            return
+        # makeRecord + handle skip Logger.info's stack walk for the caller's
+        # file and line, which say nothing for an access line.
+        record = logger.makeRecord(
+            logger.name,
+            logging.INFO,
+            __file__,
+            0,
+            "%s %s %d %.3fms",
+            (method, path, status, duration_ms),
+            None,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "client_ip": client_ip,
+                "request_id": request_id,
+                "user_id": user_id,
+            },
+        )
+        logger.handle(record)
+
+
+class AccessLogMiddleware(Edge):
+    """``X-Process-Time`` and the access line (:class:`TimingStep`, :class:`AccessLogStep`).
 
     Args:
         app: The ASGI app to wrap.
@@ -36,55 +104,4 @@ class AccessLogMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, logger: logging.Logger | None = None) -> None:
-        self.app = app
-        self.logger = logger or logging.getLogger(ACCESS_LOGGER)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = perf_counter()
-        status = 500
-
-        async def send_timed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                elapsed = f"{perf_counter() - started:.6f}".encode("latin-1")
-                message["headers"] = [*message.get("headers", ()), (_PROCESS_TIME_KEY, elapsed)]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_timed)
-        finally:
-            if self.logger.isEnabledFor(logging.INFO):
-                self._log(scope, status, perf_counter() - started)
-
-    def _log(self, scope: Scope, status: int, seconds: float) -> None:
-        ctx = current_context()
-        method: str = scope["method"]
-        path: str = scope["path"]
-        duration_ms = round(seconds * 1000, 3)
-        fields = {
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": duration_ms,
-            "client_ip": ctx.client_ip if ctx else None,
-            "request_id": ctx.request_id if ctx else None,
-            "user_id": ctx.user_id if ctx else None,
-        }
-        # makeRecord + handle skip Logger.info's stack walk for the caller's
-        # file and line, which say nothing for an access line and cost a few
-        # microseconds on every request.
-        record = self.logger.makeRecord(
-            self.logger.name,
-            logging.INFO,
-            __file__,
-            0,
-            "%s %s %d %.3fms",
-            (method, path, status, duration_ms),
-            None,
-            extra=fields,
-        )
-        self.logger.handle(record)
+        super().__init__(app, [TimingStep(), AccessLogStep(logger=logger)])

@@ -1,13 +1,15 @@
-"""Request body size limit: a 413 envelope, decided without buffering the body."""
+"""The body-limit step: a 413 envelope, decided without buffering the body."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fastmvc.errors import PayloadTooLargeError
+from fastmvc.middleware.edge import Edge
+from fastmvc.middleware.step import Exchange, Reply, Step
 from fastmvc.responses import error_response
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["DRAIN_BYTES", "BodyLimitMiddleware", "BodyLimitStep"]
 
 _CONTENT_LENGTH_KEY = b"content-length"
 
@@ -19,7 +21,7 @@ _CONTENT_LENGTH_KEY = b"content-length"
 DRAIN_BYTES = 65_536
 
 
-class BodyLimitMiddleware:
+class BodyLimitStep(Step):
     """Answer 413 when a request body is larger than ``max_body_bytes``.
 
     A ``Content-Length`` above the limit is refused before the app runs (one
@@ -34,71 +36,67 @@ class BodyLimitMiddleware:
     rather than a reset connection.
 
     Args:
-        app: The ASGI app to wrap.
         max_body_bytes: The largest body accepted, in bytes.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    name = "body_limit"
+
+    def __init__(self, *, max_body_bytes: int) -> None:
         if max_body_bytes < 0:
             raise ValueError("max_body_bytes must not be negative")
-        self.app = app
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None:
-            if declared > self.max_body_bytes:
-                if declared - self.max_body_bytes <= DRAIN_BYTES:
-                    await _drain(receive, declared)
-                await error_response(PayloadTooLargeError())(scope, receive, send)
-            else:
-                # The server stops reading at Content-Length; nothing to count.
-                await self.app(scope, receive, send)
-            return
-        await _LimitedRequest(self.app, self.max_body_bytes)(scope, receive, send)
+    def on_request(self, exchange: Exchange) -> Reply:
+        declared = _content_length(exchange.header(_CONTENT_LENGTH_KEY))
+        if declared is None:
+            exchange.receive = _CountedBody(self, exchange)
+            return None
+        if declared > self.max_body_bytes:
+            budget = declared if declared - self.max_body_bytes <= DRAIN_BYTES else 0
+            return _TooLarge(exchange.receive, budget)
+        return None  # the server stops reading at Content-Length; nothing to count
 
 
-class _LimitedRequest:
-    """One request whose body is counted as it streams in."""
+class _CountedBody:
+    """The receive of a body without ``Content-Length``, counted as the app reads it."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
+    __slots__ = ("complete", "exchange", "limit", "receive", "received", "step")
+
+    def __init__(self, step: BodyLimitStep, exchange: Exchange) -> None:
+        self.step = step
+        self.exchange = exchange
+        self.receive = exchange.receive
+        self.limit = step.max_body_bytes
         self.received = 0
-        self.exceeded = False
-        self.body_complete = False
-        self.response_started = False
+        self.complete = False
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.complete = not message.get("more_body", False)
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                exchange = self.exchange
+                if not exchange.response_started:
+                    exchange.answer_later(self.step, _TooLarge(self.receive, DRAIN_BYTES, self))
+                raise PayloadTooLargeError()
+        return message
+
+
+class _TooLarge:
+    """Drop up to ``budget`` more body bytes (none once ``body`` ended), then send the 413."""
+
+    __slots__ = ("body", "budget", "receive")
+
+    def __init__(self, receive: Receive, budget: int, body: _CountedBody | None = None) -> None:
+        self.receive = receive
+        self.budget = budget
+        self.body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def receive_counted() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                self.body_complete = not message.get("more_body", False)
-                self.received += len(message.get("body", b""))
-                if self.received > self.limit:
-                    self.exceeded = True
-                    raise PayloadTooLargeError()
-            return message
-
-        async def send_unless_exceeded(message: Message) -> None:
-            if self.exceeded and not self.response_started:
-                return  # the app's reply to the aborted read; the 413 replaces it
-            if message["type"] == "http.response.start":
-                self.response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive_counted, send_unless_exceeded)
-        except Exception:
-            if not self.exceeded or self.response_started:
-                raise
-        if self.exceeded and not self.response_started:
-            if not self.body_complete:
-                await _drain(receive, DRAIN_BYTES)
-            await error_response(PayloadTooLargeError())(scope, receive, send)
+        if self.body is None or not self.body.complete:
+            await _drain(self.receive, self.budget)
+        await error_response(PayloadTooLargeError())(scope, receive, send)
 
 
 async def _drain(receive: Receive, budget: int) -> None:
@@ -112,11 +110,22 @@ async def _drain(receive: Receive, budget: int) -> None:
             return
 
 
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope["headers"]:
-        if key == _CONTENT_LENGTH_KEY:
-            try:
-                return int(value)
-            except ValueError:
-                return None  # the server rejects a malformed length itself
-    return None
+def _content_length(value: bytes | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None  # the server rejects a malformed length itself
+
+
+class BodyLimitMiddleware(Edge):
+    """:class:`BodyLimitStep` on its own, as ASGI middleware.
+
+    Args:
+        app: The ASGI app to wrap.
+        max_body_bytes: The largest body accepted, in bytes.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        super().__init__(app, [BodyLimitStep(max_body_bytes=max_body_bytes)])

@@ -1,14 +1,16 @@
-"""Request metrics, as pure ASGI middleware: one step, one concept."""
+"""The metrics step: every request counted and timed by route template."""
 
 from __future__ import annotations
 
 from time import perf_counter
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
 from fastmvc.metrics import UNMATCHED_ROUTE, Metrics
+from fastmvc.middleware.edge import Edge
+from fastmvc.middleware.step import Exchange, Step
 
-__all__ = ["MetricsMiddleware", "route_template"]
+__all__ = ["MetricsMiddleware", "MetricsStep", "route_template"]
 
 # A client can send any token as the method; only these become label values.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -45,7 +47,7 @@ def route_template(scope: Scope, root_path: str = "") -> str:
     return UNMATCHED_ROUTE
 
 
-class MetricsMiddleware:
+class MetricsStep(Step):
     """Count and time every HTTP request into :class:`~fastmvc.metrics.Metrics`.
 
     It sits inside the request context and outside the error guard, the body
@@ -54,31 +56,29 @@ class MetricsMiddleware:
     away) is counted with status 500.
 
     Args:
+        metrics: Where to record.
+    """
+
+    name = "metrics"
+
+    def __init__(self, *, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def on_response_end(self, exchange: Exchange) -> None:
+        method: str = exchange.scope["method"]
+        if method not in _METHODS:
+            method = "OTHER"
+        route = route_template(exchange.scope, exchange.root_path)
+        self.metrics.observe(method, route, exchange.status, perf_counter() - exchange.started_at)
+
+
+class MetricsMiddleware(Edge):
+    """:class:`MetricsStep` on its own, as ASGI middleware.
+
+    Args:
         app: The next ASGI app.
         metrics: Where to record.
     """
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = perf_counter()
-        root_path = scope.get("root_path", "")
-        status = 500
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            route = route_template(scope, root_path)
-            self.metrics.observe(method, route, status, perf_counter() - started)
+        super().__init__(app, [MetricsStep(metrics=metrics)])

@@ -1,22 +1,35 @@
-"""Security headers on every response, with a docs-page CSP that lets Swagger UI and ReDoc run."""
+"""The security-headers step: the same headers on every response, a CSP chosen by path.
+
+Every response gets the strict :data:`API_CSP` unless a :class:`PathPolicy`
+matches its path. The docs pages have one (:func:`docs_policy`), computed
+from each page's inline scripts; another part of the app with pages of its
+own adds a ``PathPolicy(prefixes=("/its-prefix/",), csp="...")``.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Send
+
+from fastmvc.middleware.edge import Edge
+from fastmvc.middleware.step import Exchange, Header, Step
 
 __all__ = [
     "API_CSP",
+    "DEFAULT_DOCS_PATHS",
     "DEFAULT_PERMISSIONS_POLICY",
+    "PathPolicy",
     "SecurityHeadersMiddleware",
+    "SecurityHeadersStep",
     "docs_csp",
+    "docs_policy",
+    "page_policy",
 ]
-
-Header = tuple[bytes, bytes]
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 """The policy of every non-docs response: load nothing, be framed by nobody."""
@@ -69,51 +82,91 @@ def _inline_script_hashes(html: bytes) -> list[str]:
     ]
 
 
+def _page_csp(html: bytes) -> str:
+    return docs_csp(_inline_script_hashes(html))
+
+
+DEFAULT_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+@dataclass(frozen=True, slots=True)
+class PathPolicy:
+    """The ``Content-Security-Policy`` of the responses under some paths.
+
+    Paths are relative to the app's ``root_path``. A ``csp`` string is sent
+    on every matching response (unless the app set a policy itself). A
+    function ``csp(html) -> str`` is for pages that need their own inline
+    scripts' hashes: matching HTML responses are buffered, and the policy is
+    computed from the page; other matching responses get no policy.
+
+    Attributes:
+        csp: The policy, or how to compute it from an HTML page.
+        paths: Exact paths (``"/docs"``).
+        prefixes: Path prefixes (``"/admin/"``).
+    """
+
+    csp: str | Callable[[bytes], str]
+    paths: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, path: str) -> bool:
+        """Whether ``path`` (relative to ``root_path``) falls under this policy."""
+        return path in self.paths or path.startswith(self.prefixes)
+
+
+def page_policy(*, paths: Iterable[str] = (), prefixes: Iterable[str] = ()) -> PathPolicy:
+    """The policy of HTML pages with inline scripts (docs, admin): :func:`docs_csp` per page.
+
+    Their other responses (scripts, stylesheets, error texts) get :data:`API_CSP`.
+    """
+    return PathPolicy(csp=_page_csp, paths=frozenset(paths), prefixes=tuple(prefixes))
+
+
+def docs_policy(paths: Iterable[str] = DEFAULT_DOCS_PATHS) -> PathPolicy:
+    """The policy of the Swagger UI and ReDoc pages."""
+    return page_policy(paths=paths)
+
+
 def _encode(pairs: Iterable[tuple[str, str]]) -> tuple[Header, ...]:
     return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersStep(Step):
     """Add the security headers of ARCHITECTURE.md to every HTTP response.
 
     Every response gets ``X-Content-Type-Options``, ``X-Frame-Options``,
     ``Referrer-Policy``, ``Permissions-Policy`` and
     ``Cross-Origin-Opener-Policy``, plus ``Strict-Transport-Security`` when the
     request came over HTTPS or ``hsts`` is set, and ``Cache-Control: no-store``
-    (docs pages included). Responses other than the docs pages get the strict
-    :data:`API_CSP` (JSON, and also files or text: a strict policy there stops
-    stored XSS through served content). A ``Cache-Control`` or
-    ``Content-Security-Policy`` the app set itself is kept.
-
-    The HTML of ``docs_paths`` gets :func:`docs_csp` with the hashes of its
-    inline scripts; only those small pages are buffered to hash them.
+    (docs pages included). Responses get the strict :data:`API_CSP` (JSON,
+    and also files or text: a strict policy there stops stored XSS through
+    served content) unless a :class:`PathPolicy` matches their path; the
+    first that matches wins. A ``Cache-Control`` or ``Content-Security-Policy``
+    the app set itself is kept. Every header is encoded once, here.
 
     Args:
-        app: The ASGI app to wrap.
         hsts: Send HSTS on plain-HTTP requests too (TLS ends at a proxy).
         hsts_max_age: HSTS ``max-age`` in seconds.
         docs_paths: Paths of the HTML docs pages (``/docs``, ``/redoc``…),
-            relative to the app's ``root_path``.
-        page_prefixes: Mount points whose HTML pages get the same policy as
-            the docs (the admin at ``/admin``); their other responses get
-            :data:`API_CSP`.
+            relative to the app's ``root_path``: they get :func:`docs_policy`.
         permissions_policy: The ``Permissions-Policy`` value.
+        path_policies: More policies by path, checked after the docs pages'.
     """
+
+    name = "security_headers"
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         hsts: bool = False,
         hsts_max_age: int = 31_536_000,
-        docs_paths: Iterable[str] = ("/docs", "/docs/oauth2-redirect", "/redoc"),
-        page_prefixes: Iterable[str] = (),
+        docs_paths: Iterable[str] = DEFAULT_DOCS_PATHS,
         permissions_policy: str = DEFAULT_PERMISSIONS_POLICY,
+        path_policies: Iterable[PathPolicy] = (),
     ) -> None:
-        self.app = app
         self.hsts = hsts
-        self.docs_paths = frozenset(docs_paths)
-        self.page_prefixes = tuple(prefix.rstrip("/") + "/" for prefix in page_prefixes)
+        docs = frozenset(docs_paths)
+        self.policies = ((docs_policy(docs),) if docs else ()) + tuple(path_policies)
         common = _encode(
             [
                 ("X-Content-Type-Options", "nosniff"),
@@ -128,87 +181,110 @@ class SecurityHeadersMiddleware:
         self._common_hsts = common + hsts_header
         self._no_store: Header = (_CACHE_CONTROL_KEY, b"no-store")
         self._api_csp: Header = (_CSP_KEY, API_CSP.encode("latin-1"))
+        self._fixed_csp = {
+            policy: (_CSP_KEY, policy.csp.encode("latin-1"))
+            for policy in self.policies
+            if isinstance(policy.csp, str)
+        }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    def on_request(self, exchange: Exchange) -> None:
+        if not self.policies:
             return
-        common = self._common_hsts if self.hsts or scope.get("scheme") == "https" else self._common
-        if self._is_docs_path(scope):
-            sender = _DocsPageSender(send, common, self._no_store, self._api_csp)
-            await self.app(scope, receive, sender)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: list[Header] = [*message.get("headers", ()), *common]
-                has_csp = has_cache_control = False
-                for key, _ in headers:
-                    if key == _CSP_KEY:
-                        has_csp = True
-                    elif key == _CACHE_CONTROL_KEY:
-                        has_cache_control = True
-                if not has_csp:
-                    headers.append(self._api_csp)
-                if not has_cache_control:
-                    headers.append(self._no_store)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _is_docs_path(self, scope: Scope) -> bool:
-        if not self.docs_paths and not self.page_prefixes:
-            return False
-        path: str = scope["path"]
-        root_path: str = scope.get("root_path", "")
+        path = exchange.path
+        root_path = exchange.root_path
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
-        return path in self.docs_paths or (
-            bool(self.page_prefixes) and (path + "/").startswith(self.page_prefixes)
-        )
+        for policy in self.policies:
+            if policy.matches(path):
+                exchange.state[self] = policy
+                if not isinstance(policy.csp, str):
+                    exchange.send = _PageCSPSender(exchange.send, policy.csp, self._api_csp)
+                return
+
+    def on_response_start(self, exchange: Exchange, headers: list[Header]) -> None:
+        has_csp = has_cache_control = False
+        for key, _ in headers:
+            if key == _CSP_KEY:
+                has_csp = True
+            elif key == _CACHE_CONTROL_KEY:
+                has_cache_control = True
+        secure = self.hsts or exchange.scope.get("scheme") == "https"
+        headers.extend(self._common_hsts if secure else self._common)
+        if not has_cache_control:
+            headers.append(self._no_store)
+        if not has_csp:
+            policy = exchange.state.get(self)
+            if policy is None:
+                headers.append(self._api_csp)
+            elif isinstance(policy.csp, str):
+                headers.append(self._fixed_csp[policy])
+            # else: the page's sender adds it once the HTML is complete
 
 
-class _DocsPageSender:
-    """Send a docs page with its CSP, buffering the HTML to hash its inline scripts."""
+class _PageCSPSender:
+    """Send an HTML page with the CSP computed from it, buffering the page until complete."""
 
-    def __init__(
-        self, send: Send, common: tuple[Header, ...], no_store: Header, api_csp: Header
-    ) -> None:
+    def __init__(self, send: Send, csp: Callable[[bytes], str], other: Header) -> None:
         self.send = send
-        self.common = common
-        self.no_store = no_store
-        self.api_csp = api_csp
+        self.csp = csp
+        self.other = other
         self.start: Message | None = None
         self.body: list[bytes] = []
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers: list[Header] = [*message.get("headers", ()), *self.common]
-            if not any(key == _CACHE_CONTROL_KEY for key, _ in headers):
-                # The page names this deployment's API; shared caches should not keep it.
-                headers.append(self.no_store)
-            message["headers"] = headers
+            headers: list[Header] = message["headers"]
             if not any(key == _CSP_KEY for key, _ in headers):
-                if self._is_html(headers):
+                if _is_html(headers):
                     self.start = message  # held back until the body is complete
                     return
-                headers.append(self.api_csp)  # a script, a stylesheet, an error text
+                headers.append(self.other)  # a script, a stylesheet, an error text
             await self.send(message)
         elif message["type"] == "http.response.body" and self.start is not None:
             self.body.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
             html = b"".join(self.body)
-            policy = docs_csp(_inline_script_hashes(html)).encode("latin-1")
-            self.start["headers"].append((_CSP_KEY, policy))
+            self.start["headers"].append((_CSP_KEY, self.csp(html).encode("latin-1")))
             await self.send(self.start)
             await self.send({"type": "http.response.body", "body": html})
         else:
             await self.send(message)
 
-    @staticmethod
-    def _is_html(headers: list[Header]) -> bool:
-        return any(
-            key == _CONTENT_TYPE_KEY and value.startswith(b"text/html") for key, value in headers
+
+def _is_html(headers: list[Header]) -> bool:
+    return any(
+        key == _CONTENT_TYPE_KEY and value.startswith(b"text/html") for key, value in headers
+    )
+
+
+class SecurityHeadersMiddleware(Edge):
+    """:class:`SecurityHeadersStep` on its own, as ASGI middleware.
+
+    Args:
+        app: The ASGI app to wrap.
+        hsts: Send HSTS on plain-HTTP requests too (TLS ends at a proxy).
+        hsts_max_age: HSTS ``max-age`` in seconds.
+        docs_paths: Paths of the HTML docs pages, relative to the app's ``root_path``.
+        permissions_policy: The ``Permissions-Policy`` value.
+        path_policies: More policies by path.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hsts: bool = False,
+        hsts_max_age: int = 31_536_000,
+        docs_paths: Iterable[str] = DEFAULT_DOCS_PATHS,
+        permissions_policy: str = DEFAULT_PERMISSIONS_POLICY,
+        path_policies: Iterable[PathPolicy] = (),
+    ) -> None:
+        step = SecurityHeadersStep(
+            hsts=hsts,
+            hsts_max_age=hsts_max_age,
+            docs_paths=docs_paths,
+            permissions_policy=permissions_policy,
+            path_policies=path_policies,
         )
+        super().__init__(app, [step])

@@ -16,7 +16,7 @@ from fastmvc.ratelimit.headers import rate_limit_headers
 from fastmvc.ratelimit.keys import AUTH_MAX_BODY_BYTES, client_ip_and_email_key, client_ip_key
 from fastmvc.ratelimit.limiter import RateLimiter, build_limiter
 from fastmvc.ratelimit.memory import MemoryRateLimitBackend
-from fastmvc.ratelimit.middleware import RateLimitMiddleware
+from fastmvc.ratelimit.middleware import RateLimitMiddleware, RateLimitStep
 from fastmvc.ratelimit.redis_backend import RedisRateLimitBackend
 from fastmvc.ratelimit.result import RateLimitResult, WindowState
 from fastmvc.ratelimit.rules import RateLimitRule, default_rules
@@ -32,6 +32,7 @@ __all__ = [
     "RateLimitMiddleware",
     "RateLimitResult",
     "RateLimitRule",
+    "RateLimitStep",
     "RateLimiter",
     "RedisRateLimitBackend",
     "RulesSource",

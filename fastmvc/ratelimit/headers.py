@@ -22,12 +22,18 @@ from __future__ import annotations
 import math
 
 from fastmvc.ratelimit.result import RateLimitResult
+from fastmvc.ratelimit.rules import RateLimitRule
 
-__all__ = ["rate_limit_headers", "whole_seconds"]
+__all__ = ["rate_limit_header_pairs", "rate_limit_headers", "whole_seconds"]
 
 
 def whole_seconds(seconds: float) -> int:
     """Round a delay up to whole seconds, ignoring float noise below a microsecond."""
+    whole = math.ceil(seconds)
+    if whole - seconds < 0.999:
+        # Not within a millisecond above a whole second: the noise rule cannot
+        # apply, and round() (slow, it goes through a decimal string) is not needed.
+        return max(0, whole)
     return max(0, math.ceil(round(seconds, 6)))
 
 
@@ -55,3 +61,52 @@ def rate_limit_headers(result: RateLimitResult) -> dict[str, str]:
         # A refused client must wait; "0" would invite an immediate retry.
         headers["Retry-After"] = str(max(1, whole_seconds(retry_after)))
     return headers
+
+
+# Keyed by the rules' ids: an entry holds its rules, so while it is cached no
+# other object can take one of those ids.
+_POLICIES: dict[tuple[int, ...], tuple[tuple[RateLimitRule, ...], bytes]] = {}
+_MAX_POLICIES = 256
+
+
+def _policy_bytes(result: RateLimitResult) -> bytes:
+    """``RateLimit-Policy`` depends only on the rules: encoded once per rule set."""
+    key = tuple(id(window.rule) for window in result.windows)
+    cached = _POLICIES.get(key)
+    if cached is not None:
+        return cached[1]
+    rules = tuple(window.rule for window in result.windows)
+    policy = ", ".join(
+        f'"{rule.name}";q={rule.limit};w={rule.window_seconds}' for rule in rules
+    ).encode("latin-1")
+    if len(_POLICIES) < _MAX_POLICIES:
+        _POLICIES[key] = (rules, policy)
+    return policy
+
+
+def rate_limit_header_pairs(result: RateLimitResult) -> list[tuple[bytes, bytes]]:
+    """The headers of an *allowed* ``result`` as raw ASGI pairs; empty when nothing was counted.
+
+    The same values as :func:`rate_limit_headers`, built for the hot path:
+    every allowed request of a limited route sends them.
+    """
+    windows = result.windows
+    if not windows:
+        return []
+    binding = result.binding
+    assert binding is not None
+    current = ", ".join(
+        f'"{w.rule.name}";r={w.remaining};t={whole_seconds(w.reset_after)}' for w in windows
+    )
+    reset = binding.retry_after if binding.retry_after is not None else binding.reset_after
+    pairs = [
+        (b"ratelimit-policy", _policy_bytes(result)),
+        (b"ratelimit", current.encode("latin-1")),
+        (b"x-ratelimit-limit", b"%d" % binding.rule.limit),
+        (b"x-ratelimit-remaining", b"%d" % binding.remaining),
+        (b"x-ratelimit-reset", b"%d" % whole_seconds(reset)),
+    ]
+    retry_after = result.retry_after
+    if retry_after is not None:
+        pairs.append((b"retry-after", b"%d" % max(1, whole_seconds(retry_after))))
+    return pairs

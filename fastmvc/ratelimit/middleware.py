@@ -1,25 +1,27 @@
-"""App-wide limit per client IP, as pure ASGI middleware."""
+"""The app-wide limit per client IP: an edge step, and the same as ASGI middleware."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from fastmvc.errors import RateLimitedError, ServiceUnavailableError
 from fastmvc.middleware.client_ip import DEFAULT_IPV6_PREFIX, client_bucket, client_ip
-from fastmvc.ratelimit.headers import rate_limit_headers
+from fastmvc.middleware.edge import Edge
+from fastmvc.middleware.step import Exchange, Header, Reply, Step
+from fastmvc.ratelimit.headers import rate_limit_header_pairs, rate_limit_headers
 from fastmvc.ratelimit.limiter import RateLimiter
 from fastmvc.responses import error_response
 from fastmvc.settings import IPNetwork
 
-__all__ = ["DEFAULT_EXEMPT_PATHS", "RateLimitMiddleware"]
+__all__ = ["DEFAULT_EXEMPT_PATHS", "RateLimitMiddleware", "RateLimitStep"]
 
 DEFAULT_EXEMPT_PATHS = ("/health/live", "/health/ready")
 _RATELIMIT_KEY = b"ratelimit"
 
 
-class RateLimitMiddleware:
+class RateLimitStep(Step):
     """Apply the limiter's default rules to every HTTP request, keyed by client IP.
 
     The client IP comes from :func:`fastmvc.middleware.client_ip.client_ip`,
@@ -33,6 +35,59 @@ class RateLimitMiddleware:
     When the response already carries a ``RateLimit`` header, set by a
     stricter per-route :class:`~fastmvc.ratelimit.RateLimit`, the route's
     headers are kept as they are: they describe the tighter limit.
+
+    Args:
+        limiter: The app's limiter (``Runtime.limiter``).
+        trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
+        exempt_paths: Exact paths never limited (health checks).
+        ipv6_prefix: IPv6 clients are counted per network of this size.
+    """
+
+    name = "rate_limit"
+
+    def __init__(
+        self,
+        *,
+        limiter: RateLimiter,
+        trusted_proxies: Sequence[IPNetwork] = (),
+        exempt_paths: Collection[str] = DEFAULT_EXEMPT_PATHS,
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+    ) -> None:
+        self.limiter = limiter
+        self.trusted_proxies = tuple(trusted_proxies)
+        self.exempt_paths = frozenset(exempt_paths)
+        self.ipv6_prefix = ipv6_prefix
+
+    async def on_request(self, exchange: Exchange) -> Reply:
+        if exchange.path in self.exempt_paths:
+            return None
+        ip = client_ip(exchange.scope, self.trusted_proxies) or "unknown"
+        try:
+            result = await self.limiter.check(f"ip:{client_bucket(ip, self.ipv6_prefix)}")
+        except ServiceUnavailableError as exc:
+            return error_response(exc)
+        if not result.allowed:
+            return error_response(RateLimitedError(headers=rate_limit_headers(result)))
+        pairs = rate_limit_header_pairs(result)
+        if pairs:
+            exchange.state[self] = pairs
+        return None
+
+    def on_response_start(self, exchange: Exchange, headers: list[Header]) -> None:
+        pairs = exchange.state.get(self)
+        if pairs is not None and not any(name == _RATELIMIT_KEY for name, _ in headers):
+            headers.extend(pairs)
+
+
+class RateLimitMiddleware(Edge):
+    """:class:`RateLimitStep` on its own, as ASGI middleware.
+
+    Args:
+        app: The next ASGI app.
+        limiter: The app's limiter (``Runtime.limiter``).
+        trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
+        exempt_paths: Exact paths never limited (health checks).
+        ipv6_prefix: IPv6 clients are counted per network of this size.
     """
 
     def __init__(
@@ -44,49 +99,10 @@ class RateLimitMiddleware:
         exempt_paths: Collection[str] = DEFAULT_EXEMPT_PATHS,
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
     ) -> None:
-        """Wrap ``app``.
-
-        Args:
-            app: The next ASGI app.
-            limiter: The app's limiter (``Runtime.limiter``).
-            trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
-            exempt_paths: Exact paths never limited (health checks).
-            ipv6_prefix: IPv6 clients are counted per network of this size.
-        """
-        self.app = app
-        self.limiter = limiter
-        self.trusted_proxies = tuple(trusted_proxies)
-        self.exempt_paths = frozenset(exempt_paths)
-        self.ipv6_prefix = ipv6_prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
-            await self.app(scope, receive, send)
-            return
-        ip = client_ip(scope, self.trusted_proxies) or "unknown"
-        try:
-            result = await self.limiter.check(f"ip:{client_bucket(ip, self.ipv6_prefix)}")
-        except ServiceUnavailableError as exc:
-            await error_response(exc)(scope, receive, send)
-            return
-        headers = rate_limit_headers(result)
-        if not result.allowed:
-            await error_response(RateLimitedError(headers=headers))(scope, receive, send)
-            return
-        if not headers:
-            await self.app(scope, receive, send)
-            return
-
-        raw = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in headers.items()
-        ]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                existing = list(message.get("headers", ()))
-                if not any(name == _RATELIMIT_KEY for name, _ in existing):
-                    message["headers"] = existing + raw
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        step = RateLimitStep(
+            limiter=limiter,
+            trusted_proxies=trusted_proxies,
+            exempt_paths=exempt_paths,
+            ipv6_prefix=ipv6_prefix,
+        )
+        super().__init__(app, [step])

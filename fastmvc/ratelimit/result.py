@@ -67,9 +67,17 @@ class RateLimitResult:
         On a refusal it is the full window with the longest wait; otherwise the
         window with the fewest remaining hits (the longer reset breaks a tie).
         """
-        if not self.windows:
-            return None
-        refused = [w for w in self.windows if w.retry_after is not None]
-        if refused:
-            return max(refused, key=lambda w: w.retry_after or 0.0)
-        return min(self.windows, key=lambda w: (w.remaining, -w.reset_after))
+        # One plain loop: every allowed request of a limited route asks this.
+        refused: WindowState | None = None
+        fewest: WindowState | None = None
+        for window in self.windows:
+            wait = window.retry_after
+            if wait is not None:
+                if refused is None or wait > (refused.retry_after or 0.0):
+                    refused = window
+            elif fewest is None or (window.remaining, -window.reset_after) < (
+                fewest.remaining,
+                -fewest.reset_after,
+            ):
+                fewest = window
+        return refused if refused is not None else fewest

@@ -40,3 +40,35 @@ def test_benchmark_script_runs_and_reports_a_ratio() -> None:
     assert report["granian_ratio"] == pytest.approx(
         report["stack_granian"]["requests_per_second"] / report["bare"]["requests_per_second"]
     )
+
+
+PROFILE = SCRIPT.with_name("profile_stack.py")
+
+
+def test_profile_script_reports_cpu_shares_by_layer() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(PROFILE),
+            "--batches",
+            "1",
+            "--requests",
+            "50",
+            "--profiled",
+            "200",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["bare_us"] > 0
+    assert report["stack_us"] > 0
+    assert report["ratio"] == pytest.approx(report["bare_us"] / report["stack_us"])
+    shares = report["shares"]
+    assert sum(shares.values()) == pytest.approx(1.0)
+    for layer in ("step rate_limit", "step access_log", "edge runner", "FastAPI inside the edge"):
+        assert shares[layer] > 0, layer

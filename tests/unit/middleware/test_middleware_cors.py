@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from fastmvc.middleware import CORSStep, Edge
 
 MakeApp = Callable[..., FastAPI]
 ClientFor = Callable[..., httpx.AsyncClient]
@@ -72,3 +77,54 @@ async def test_no_cors_when_origins_are_unset(make_app: MakeApp, client_for: Cli
     assert "access-control-allow-origin" not in simple.headers
     assert "access-control-allow-origin" not in preflight.headers
     assert preflight.status_code == 405  # no CORS layer: the router sees a plain OPTIONS
+
+
+# The CORS step must answer exactly as Starlette's CORSMiddleware with the same arguments.
+
+_CASES = [
+    ("GET", {}),
+    ("GET", {"Origin": ALLOWED}),
+    ("GET", {"Origin": DENIED}),
+    ("OPTIONS", {"Origin": ALLOWED}),
+    ("OPTIONS", {"Origin": ALLOWED, "Access-Control-Request-Method": "POST"}),
+    ("OPTIONS", {"Origin": DENIED, "Access-Control-Request-Method": "POST"}),
+    (
+        "OPTIONS",
+        {
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "X-Unknown",
+        },
+    ),
+]
+
+_CONFIGS = [
+    {"allow_origins": [ALLOWED], "expose_headers": ["X-Request-ID"]},
+    {"allow_origins": ["*"]},
+    {"allow_origins": [ALLOWED], "allow_credentials": True, "allow_methods": ["GET", "POST"]},
+]
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@pytest.mark.parametrize(
+    "app_headers", [[], [(b"vary", b"Accept"), (b"access-control-allow-origin", b"x")]]
+)
+async def test_the_cors_step_answers_as_starlette_does(
+    config: dict[str, Any], app_headers: list[tuple[bytes, bytes]]
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(app_headers)})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    theirs = CORSMiddleware(app, **config)
+    ours = Edge(app, [CORSStep(**config)])
+    for method, headers in _CASES:
+        answers = []
+        for asgi in (theirs, ours):
+            transport = httpx.ASGITransport(app=asgi)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.request(method, "/x", headers=headers)
+            answers.append(
+                (response.status_code, sorted(response.headers.multi_items()), response.content)
+            )
+        assert answers[0] == answers[1], (method, headers)

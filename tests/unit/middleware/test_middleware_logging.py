@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -13,7 +14,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from fastmvc.logging import JsonFormatter, RequestIdFilter, configure_logging
+from fastmvc.logging import (
+    JsonFormatter,
+    RequestIdFilter,
+    access_json_line,
+    configure_logging,
+    direct_json_handler,
+)
 from fastmvc.settings import Settings
 
 MakeApp = Callable[..., FastAPI]
@@ -147,3 +154,135 @@ def test_json_formatter_writes_extras_and_survives_odd_values() -> None:
     assert entry["text"] == "naïve"
     assert entry["request_id"] is None
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["timestamp"])
+
+
+@pytest.mark.parametrize(
+    ("path", "client_ip", "user_id", "request_id", "duration_ms"),
+    [
+        ("/ping", "203.0.113.5", None, "req-1", 0.123),
+        ('/naïve/"quoted"\\slash\u2028', None, "42", None, 1234.5),
+        ("/x", "2001:db8::1", "ünïcode", "01JABCDEFGHJKMNPQRSTVWXYZ0", 0.0),
+    ],
+)
+def test_the_fast_access_line_is_the_json_formatter_line(
+    path: str,
+    client_ip: str | None,
+    user_id: str | None,
+    request_id: str | None,
+    duration_ms: float,
+) -> None:
+    logger = logging.getLogger("fastmvc.access")
+    record = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        __file__,
+        0,
+        "%s %s %d %.3fms",
+        ("GET", path, 404, duration_ms),
+        None,
+        extra={
+            "method": "GET",
+            "path": path,
+            "status": 404,
+            "duration_ms": duration_ms,
+            "client_ip": client_ip,
+            "request_id": request_id,
+            "user_id": user_id,
+        },
+    )
+    RequestIdFilter().filter(record)
+    fast = access_json_line(
+        created=record.created,
+        logger=logger.name,
+        method="GET",
+        path=path,
+        status=404,
+        duration_ms=duration_ms,
+        client_ip=client_ip,
+        request_id=request_id,
+        user_id=user_id,
+    )
+    assert fast == JsonFormatter().format(record)
+
+
+def _drop_other_handlers() -> None:
+    """Leave only configure_logging's handler on the root logger (pytest adds its own per phase)."""
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if type(h).__name__ == "_FastMVCHandler"]
+
+
+@pytest.fixture
+def only_our_handler(restore_logging: None) -> io.StringIO:
+    """configure_logging to a buffer; tests call _drop_other_handlers() first thing."""
+    stream = io.StringIO()
+    configure_logging(_settings(log_level="INFO", log_format="json"), stream=stream)
+    return stream
+
+
+async def test_access_lines_are_buffered_until_the_loop_turn_ends(
+    only_our_handler: io.StringIO, make_app: MakeApp, client_for: ClientFor
+) -> None:
+    _drop_other_handlers()
+    access = logging.getLogger("fastmvc.access")
+    handler = direct_json_handler(access)
+    assert handler is not None
+    writes: list[str] = []
+    real_write = only_our_handler.write
+
+    def counting_write(text: str) -> int:
+        writes.append(text)
+        return real_write(text)
+
+    only_our_handler.write = counting_write  # type: ignore[method-assign]
+    async with client_for(make_app()) as client:
+        response = await client.get("/log", headers={"X-Request-ID": "trace-9"})
+    handler.buffer_line('{"first": 1}')
+    handler.buffer_line('{"second": 2}')
+    assert writes[-1:] != ['{"second": 2}\n']  # not written yet: the turn has not ended
+    await asyncio.sleep(0)
+    assert writes[-1] == '{"first": 1}\n{"second": 2}\n'  # one write for both
+    lines = _lines(only_our_handler)
+    inside = next(line for line in lines if line.get("message") == "inside the request")
+    entry = next(line for line in lines if line.get("logger") == "fastmvc.access")
+    assert lines.index(inside) < lines.index(entry)
+    assert entry["request_id"] == "trace-9" == response.headers["X-Request-ID"]
+    assert entry["path"] == "/log"
+    assert entry["status"] == 200
+
+
+async def test_a_record_written_meanwhile_goes_after_the_buffered_lines(
+    only_our_handler: io.StringIO,
+) -> None:
+    _drop_other_handlers()
+    handler = direct_json_handler(logging.getLogger("fastmvc.access"))
+    assert handler is not None
+    handler.buffer_line('{"message": "buffered"}')
+    logging.getLogger("tests.middleware").warning("at once")
+    assert [line["message"] for line in _lines(only_our_handler)] == ["buffered", "at once"]
+
+
+def test_outside_an_event_loop_a_buffered_line_is_written_at_once(
+    only_our_handler: io.StringIO,
+) -> None:
+    _drop_other_handlers()
+    handler = direct_json_handler(logging.getLogger("fastmvc.access"))
+    assert handler is not None
+    handler.buffer_line('{"message": "now"}')
+    assert _lines(only_our_handler) == [{"message": "now"}]
+
+
+def test_no_direct_path_when_someone_else_listens(
+    only_our_handler: io.StringIO, caplog: pytest.LogCaptureFixture
+) -> None:
+    _drop_other_handlers()
+    access = logging.getLogger("fastmvc.access")
+    assert direct_json_handler(access) is not None
+    logging.getLogger().addHandler(caplog.handler)
+    assert direct_json_handler(access) is None
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_no_direct_path_for_the_console_format() -> None:
+    configure_logging(_settings(log_format="console"), stream=io.StringIO())
+    _drop_other_handlers()
+    assert direct_json_handler(logging.getLogger("fastmvc.access")) is None

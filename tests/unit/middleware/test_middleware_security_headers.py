@@ -6,6 +6,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -213,12 +214,35 @@ async def test_docs_pages_are_not_stored_by_caches(
     assert response.headers.get_list("cache-control") == ["no-store"]
 
 
-async def test_page_prefixes_get_the_page_policy_for_html_and_the_api_one_otherwise() -> None:
+async def test_a_path_policy_gives_its_prefix_its_own_csp(client_for: ClientFor) -> None:
+    from starlette.responses import HTMLResponse
+
+    from fastmvc.middleware import PathPolicy, SecurityHeadersMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = {"Content-Security-Policy": "img-src 'none'"} if scope["path"] == "/own" else {}
+        await HTMLResponse("<p>admin</p>", headers=headers)(scope, receive, send)
+
+    admin = PathPolicy(csp="default-src 'self'; frame-ancestors 'none'", prefixes=("/admin/",))
+    wrapped = SecurityHeadersMiddleware(app, path_policies=[admin])
+    async with client_for(wrapped) as client:
+        page = await client.get("/admin/users")
+        api = await client.get("/administrator")
+        own = await client.get("/own")
+        docs = await client.get("/docs")
+    assert page.headers.get_list("content-security-policy") == [admin.csp]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert api.headers["content-security-policy"] == API_CSP
+    assert own.headers.get_list("content-security-policy") == ["img-src 'none'"]
+    assert docs.headers["content-security-policy"].startswith("default-src 'none'; script-src")
+
+
+async def test_a_page_policy_prefix_hashes_html_and_gives_the_rest_the_api_policy() -> None:
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse, PlainTextResponse
     from starlette.routing import Route
 
-    from fastmvc.middleware.security_headers import SecurityHeadersMiddleware
+    from fastmvc.middleware.security_headers import SecurityHeadersMiddleware, page_policy
 
     page = "<html><script>go()</script></html>"
     inner = Starlette(
@@ -228,7 +252,8 @@ async def test_page_prefixes_get_the_page_policy_for_html_and_the_api_one_otherw
             Route("/administrators", lambda _r: HTMLResponse(page)),
         ]
     )
-    app = SecurityHeadersMiddleware(inner, docs_paths=(), page_prefixes=["/admin"])
+    policy = page_policy(prefixes=["/admin/"])
+    app = SecurityHeadersMiddleware(inner, docs_paths=(), path_policies=[policy])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as http:

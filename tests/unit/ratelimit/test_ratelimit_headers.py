@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from fastmvc.ratelimit import RateLimitResult, RateLimitRule, WindowState, rate_limit_headers
-from fastmvc.ratelimit.headers import whole_seconds
+from fastmvc.ratelimit.headers import rate_limit_header_pairs, whole_seconds
 
 MINUTE = RateLimitRule(60, 60)
 HOUR = RateLimitRule(1000, 3600)
@@ -75,3 +77,35 @@ def test_unchecked_result_has_no_headers() -> None:
 )
 def test_whole_seconds_rounds_up_ignoring_float_noise(seconds: float, whole: int) -> None:
     assert whole_seconds(seconds) == whole
+
+
+@pytest.mark.parametrize(
+    "seconds", [-0.5, 0.000_000_6, 0.999, 1.000_4, 1.001, 59.000_000_49, 59.000_000_51, 3000.2]
+)
+def test_whole_seconds_fast_path_agrees_with_rounding_first(seconds: float) -> None:
+    assert whole_seconds(seconds) == max(0, math.ceil(round(seconds, 6)))
+
+
+@pytest.mark.parametrize(
+    "windows",
+    [
+        (
+            WindowState(MINUTE, remaining=59, reset_after=60.0),
+            WindowState(HOUR, remaining=990, reset_after=3000.2),
+        ),
+        (
+            WindowState(MINUTE, remaining=5, reset_after=12.5),
+            WindowState(HOUR, remaining=5, reset_after=3000.0),
+        ),
+        (WindowState(HOUR, remaining=0, reset_after=1.000_000_2),),
+    ],
+)
+def test_raw_header_pairs_are_the_headers_encoded(windows: tuple[WindowState, ...]) -> None:
+    result = RateLimitResult(allowed=True, windows=windows)
+    expected = [
+        (name.lower().encode(), value.encode())
+        for name, value in rate_limit_headers(result).items()
+    ]
+    assert rate_limit_header_pairs(result) == expected
+    assert rate_limit_header_pairs(result) == expected  # the cached policy, second time
+    assert rate_limit_header_pairs(RateLimitResult.unchecked()) == []
