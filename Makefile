@@ -72,7 +72,7 @@ audit: dev
 bench: install-wheel services tools
 	$(BIN)/python -m benchmarks
 
-# Not part of `make test`: it reruns tests once per mutant and takes tens of minutes.
+# Not part of `make test`: it reruns tests once per mutant (7 min on 2 cores, after installing).
 mutation: dev
 	$(PIP) install -r benchmarks/mutation/requirements.txt
 	$(BIN)/python -m benchmarks.mutation $(MUTATION_ARGS)
