@@ -39,7 +39,7 @@ from starlette.responses import Response
 
 from fastmvc.access import Access, Grant, Policy, authorize, is_admin, owner_scope
 from fastmvc.context import get_request_id
-from fastmvc.dependencies import ReadSessionDep, SessionDep
+from fastmvc.dependencies import LoneWriteSessionDep, ReadSessionDep, SessionDep
 from fastmvc.dto import Envelope, Page
 from fastmvc.errors import ForbiddenError, UnauthorizedError
 from fastmvc.openapi import error_responses, sort_example, sort_pattern
@@ -509,7 +509,7 @@ class CRUDController(Controller):
             return envelope_response(templates["list"].render(data_json))
 
         async def create_item(
-            payload: Any, session: SessionDep, grant: Grant = write_grant
+            payload: Any, session: LoneWriteSessionDep, grant: Grant = write_grant
         ) -> Response:
             writer = service(session, grant)
             instance = await writer.create(payload.model_dump())
@@ -525,7 +525,7 @@ class CRUDController(Controller):
             return item_response(row, "found")
 
         async def update_item(
-            id: IdPath, payload: Any, session: SessionDep, grant: Grant = write_grant
+            id: IdPath, payload: Any, session: LoneWriteSessionDep, grant: Grant = write_grant
         ) -> Response:
             data = payload.model_dump(exclude_unset=True)
             expected = data.pop("version", None)
@@ -545,7 +545,7 @@ class CRUDController(Controller):
         _with_query(get_item, include_query, set())
 
         async def delete_item(
-            id: IdPath, session: SessionDep, grant: Grant = write_grant
+            id: IdPath, session: LoneWriteSessionDep, grant: Grant = write_grant
         ) -> Response:
             await service(session, grant).delete(id)
             return envelope_response(templates["deleted"].render(b"null"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
@@ -23,11 +24,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql.dml import Insert, Update
 
 from fastmvc import typemap
 from fastmvc.access import Scope
 from fastmvc.db.base import Base
+from fastmvc.db.engine import AUTOCOMMIT_BIND
 from fastmvc.db.kinds import kind_of
 from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
@@ -36,6 +39,7 @@ from fastmvc.repository.errors import translate_errors
 from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.page import PageRequest, PageResult
+from fastmvc.repository.record import Record
 from fastmvc.repository.relations import (
     attach_relations,
     changed_links,
@@ -55,6 +59,7 @@ _PARAM_LIMITS = {"sqlite": 32_766, "postgresql": 32_767}
 # Statements and column lists built once per model for the lean read path.
 _ROW_BY_ID: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
 _ROW_COLUMNS: dict[type[Any], builtins.list[Any]] = {}
+_INSERT_ROW: dict[type[Any], Insert] = {}
 _MANAGED = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
 
 
@@ -229,10 +234,7 @@ class Repository(Generic[ModelT]):
         values are bind parameters). On a PostgreSQL read session it runs
         straight on asyncpg (see :mod:`fastmvc.repository.fastpath`).
         """
-        names = tuple(sorted(scope)) if scope else ()
-        values: dict[str, Any] = {"pk": id}
-        if scope:
-            values.update({f"scope_{name}": scope[name] for name in names})
+        names, values = self._row_params(id, scope)
         fast = compiled_read(
             self.session,
             self.model,
@@ -262,6 +264,15 @@ class Repository(Generic[ModelT]):
         """
         async with translate_errors(self.resource):
             return await attach_relations(self.session, self.model, rows, include)
+
+    @staticmethod
+    def _row_params(id: Any, scope: Scope | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """The scope's column names and the bind values of :meth:`_row_by_id`."""
+        names = tuple(sorted(scope)) if scope else ()
+        values: dict[str, Any] = {"pk": id}
+        if scope:
+            values.update({f"scope_{name}": scope[name] for name in names})
+        return names, values
 
     def _row_by_id(self, scope_names: tuple[str, ...] = ()) -> Select[Any]:
         key = (self.model, scope_names)
@@ -476,20 +487,8 @@ class Repository(Generic[ModelT]):
         if not values and not links:
             # Nothing to change: not even the version moves.
             return await self._unchanged(id, expected_version, scope)
-        has_version = "version" in inspect(self.model).columns
-        conditions = [self._pk == id, self._visible(False), self._scoped(scope)]
-        if expected_version is not None and has_version:
-            conditions.append(getattr(self.model, "version") == expected_version)  # noqa: B009
-        # A new id set is a change even when every column stays as it was.
-        changed = None if links else self._changes_something(values)
-        if changed is not None:
-            conditions.append(changed)
-        if has_version:
-            values["version"] = getattr(self.model, "version") + 1  # noqa: B009
         stmt = (
-            update(self.model)
-            .where(*conditions)
-            .values(**values)
+            self._update_statement(id, values, expected_version, scope, links=bool(links))
             .returning(self.model)
             .execution_options(synchronize_session=False, populate_existing=True)
         )
@@ -500,6 +499,142 @@ class Repository(Generic[ModelT]):
         if updated is not None:
             return updated
         return await self._unchanged(id, expected_version, scope)
+
+    def _update_statement(
+        self,
+        id: Any,
+        values: dict[str, Any],
+        expected_version: int | None,
+        scope: Scope | None,
+        *,
+        links: bool,
+    ) -> Update:
+        """``UPDATE … WHERE id AND live AND in scope AND version matches AND something changes``.
+
+        The version check and the "changes something" test ride in the
+        ``WHERE``: a stale version or a no-op PATCH writes nothing, and the
+        caller tells which by reading the row.
+        """
+        has_version = "version" in inspect(self.model).columns
+        conditions = [self._pk == id, self._visible(False), self._scoped(scope)]
+        if expected_version is not None and has_version:
+            conditions.append(getattr(self.model, "version") == expected_version)  # noqa: B009
+        # A new id set is a change even when every column stays as it was.
+        changed = None if links else self._changes_something(values)
+        if changed is not None:
+            conditions.append(changed)
+        if has_version:
+            values["version"] = getattr(self.model, "version") + 1  # noqa: B009
+        return update(self.model).where(*conditions).values(**values)
+
+    # -- lean writes ------------------------------------------------------
+    #
+    # The HTTP write path: one INSERT … RETURNING or UPDATE … RETURNING on the
+    # session's connection, answered as a :class:`Record`. No ORM object is
+    # built, flushed or tracked, so the identity map never sees these rows.
+
+    @asynccontextmanager
+    async def _writer(self, autocommit: bool) -> AsyncIterator[AsyncConnection]:
+        """The connection a lean write runs on.
+
+        With ``autocommit``, when the session's unit of work was opened for a
+        lone write and has not touched the database yet, its autocommit engine
+        runs the statement as its own transaction: PostgreSQL makes one
+        statement atomic, so BEGIN and COMMIT would be two round trips that
+        change nothing. Otherwise, the session's own connection.
+        """
+        engine = self.session.info.get(AUTOCOMMIT_BIND) if autocommit else None
+        if isinstance(engine, AsyncEngine) and not self._holds_connection():
+            async with engine.connect() as connection:
+                yield connection
+            return
+        yield await self.session.connection()
+
+    def _holds_connection(self) -> bool:
+        transaction = self.session.sync_session.get_transaction()
+        return transaction is not None and bool(transaction.connections)
+
+    def _insert_row_statement(self) -> Insert:
+        statement = _INSERT_ROW.get(self.model)
+        if statement is None:
+            statement = insert(self.model).returning(*self._row_columns())
+            _INSERT_ROW[self.model] = statement
+        return statement
+
+    async def insert_row(self, data: Mapping[str, Any], *, autocommit: bool = False) -> Record:
+        """Insert one row with ``INSERT … RETURNING`` and return its values.
+
+        Like :meth:`create` (checked values, ``tag_ids`` become links), without
+        an ORM object.
+
+        Args:
+            data: Column values, plus many-to-many id lists.
+            autocommit: The statement may be the whole unit of work (see
+                :meth:`_writer`); ignored when links follow it.
+        """
+        values, links = split_links(self.model, data)
+        checked = self._clean(values)
+        async with translate_errors(self.resource):
+            async with self._writer(autocommit and not links) as connection:
+                row = (await connection.execute(self._insert_row_statement(), checked)).one()
+            record = Record.of(row)
+            if links:
+                await replace_links(self.session, self.model, self._pk_value(record), links)
+        return record
+
+    async def update_row(
+        self,
+        id: Any,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+        scope: Scope | None = None,
+        autocommit: bool = False,
+    ) -> Record | None:
+        """Like :meth:`update`, with ``UPDATE … RETURNING`` and a :class:`Record`.
+
+        The version check is in the statement's ``WHERE``. Only when it
+        matches nothing is the row read, to tell a stale version (409) from a
+        missing row (``None``) and from a PATCH that changes nothing.
+        """
+        columns, links = split_links(self.model, data)
+        values = self._clean(columns)
+        for managed in _MANAGED & values.keys():
+            values.pop(managed)
+        async with translate_errors(self.resource):
+            if links:
+                links = await changed_links(self.session, self.model, id, links)
+            async with self._writer(autocommit and not links) as connection:
+                if values or links:
+                    statement = self._update_statement(
+                        id, values, expected_version, scope, links=bool(links)
+                    ).returning(*self._row_columns())
+                    row = (await connection.execute(statement)).first()
+                    if row is not None:
+                        if links:
+                            await replace_links(self.session, self.model, id, links)
+                        return Record.of(row)
+                names, params = self._row_params(id, scope)
+                current = (await connection.execute(self._row_by_id(names), params)).first()
+        if current is None:
+            return None
+        record = Record.of(current)
+        self._check_version(record.get("version"), expected_version)
+        return record
+
+    async def restore_row(self, id: Any, *, scope: Scope | None = None) -> Record | None:
+        """Like :meth:`restore`, returning a :class:`Record`."""
+        if not self.soft_delete:
+            return None
+        stmt = (
+            update(self.model)
+            .where(self._pk == id, self._visible(False, only_deleted=True), self._scoped(scope))
+            .values(deleted_at=None, version=getattr(self.model, "version") + 1)  # noqa: B009
+            .returning(*self._row_columns())
+        )
+        async with translate_errors(self.resource):
+            row = (await (await self.session.connection()).execute(stmt)).first()
+        return None if row is None else Record.of(row)
 
     def _changes_something(self, values: Mapping[str, Any]) -> ColumnElement[bool] | None:
         """``col1 IS DISTINCT FROM :v1 OR …``, so a PATCH that changes nothing writes nothing.
@@ -528,16 +663,17 @@ class Repository(Generic[ModelT]):
         Under an owner ``scope`` another user's row is ``None`` (404), never a 409.
         """
         current = await self.get(id, scope=scope)
-        if current is None:
-            return None
-        version = getattr(current, "version", None)
+        if current is not None:
+            self._check_version(getattr(current, "version", None), expected_version)
+        return current
+
+    def _check_version(self, version: int | None, expected_version: int | None) -> None:
         if expected_version is not None and version is not None and version != expected_version:
             raise ConflictError(
                 f"{self.resource} was changed by someone else "
                 f"(version {expected_version} is stale)",
                 response_key="error_stale_version",
             )
-        return current
 
     async def update_where(self, where: Filter | None, data: Mapping[str, Any]) -> int:
         """Update every row matching ``where``; returns how many changed."""
@@ -554,13 +690,24 @@ class Repository(Generic[ModelT]):
             result = await self.session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def delete(self, id: Any, *, hard: bool = False, scope: Scope | None = None) -> bool:
+    async def delete(
+        self,
+        id: Any,
+        *,
+        hard: bool = False,
+        scope: Scope | None = None,
+        autocommit: bool = False,
+    ) -> bool:
         """Delete one row (soft when the model supports it and ``hard`` is false).
+
+        One ``DELETE``, or for soft delete one ``UPDATE`` setting ``deleted_at``.
+        ``autocommit`` as for :meth:`insert_row`.
 
         Returns:
             Whether a row (within ``scope``) was deleted.
         """
-        return await self._delete((self._pk == id) & self._scoped(scope), hard=hard) > 0
+        condition = (self._pk == id) & self._scoped(scope)
+        return await self._delete(condition, hard=hard, autocommit=autocommit) > 0
 
     async def delete_where(self, where: Filter | None, *, hard: bool = False) -> int:
         """Delete every row matching ``where``; returns how many."""
@@ -585,7 +732,9 @@ class Repository(Generic[ModelT]):
             restored: ModelT | None = (await self.session.execute(stmt)).scalars().first()
         return restored
 
-    async def _delete(self, condition: ColumnElement[bool], *, hard: bool) -> int:
+    async def _delete(
+        self, condition: ColumnElement[bool], *, hard: bool, autocommit: bool = False
+    ) -> int:
         stmt: Any
         if self.soft_delete and not hard:
             stmt = (
@@ -596,8 +745,11 @@ class Repository(Generic[ModelT]):
             )
         else:
             stmt = delete(self.model).where(condition).execution_options(synchronize_session=False)
-        async with translate_errors(self.resource, deleting=True):
-            result = await self.session.execute(stmt)
+        async with (
+            translate_errors(self.resource, deleting=True),
+            self._writer(autocommit) as connection,
+        ):
+            result = await connection.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def upsert(
