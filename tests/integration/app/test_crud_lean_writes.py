@@ -153,12 +153,16 @@ async def test_a_write_after_the_session_touched_the_database_joins_its_transact
     database: Database, outside: asyncpg.Connection
 ) -> None:
     title = unique("joined")
-    with pytest.raises(ConflictError):
+
+    async def write_then_fail() -> None:
         async with database.unit_of_work(lone_write=True) as session:
             repository = MemoRepository(session)
             await repository.count()  # the session now holds a connection and a transaction
             await repository.insert_row({"title": title}, autocommit=True)
             raise ConflictError("roll it all back")
+
+    with pytest.raises(ConflictError):
+        await write_then_fail()
     assert await outside.fetchval("SELECT count(*) FROM test_memos WHERE title = $1", title) == 0
 
 
