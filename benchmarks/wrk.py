@@ -129,13 +129,13 @@ def patch_script(directory: Path, prefix: str, max_id: int) -> Path:
     return path
 
 
-def delete_script(directory: Path, prefix: str, first_id: int) -> Path:
+def delete_script(directory: Path, prefix: str, first_id: int, name: str = "delete") -> Path:
     """A wrk script that DELETEs ``prefix/<id>`` for ids ``first_id``, ``first_id + 1``, …
 
     Each id once (wrk runs it with one thread, so one counter), so every
     request deletes a row that exists.
     """
-    path = directory / "delete.lua"
+    path = directory / f"{name}.lua"
     path.write_text(
         f"local next_id = {first_id}\n"
         "request = function()\n"

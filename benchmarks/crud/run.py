@@ -157,11 +157,16 @@ def _load_server(
     write_headers = {"Authorization": f"Bearer {token}"} if name in SIGNED_IN_WRITES else headers
 
     def measure(
-        scenario: str, url: str, connections: int, script: Path | None, sent: dict[str, str]
+        scenario: str,
+        url: str,
+        connections: int,
+        script: Path | None,
+        sent: dict[str, str],
+        warmup_script: Path | None = None,
     ) -> None:
         if options.warmup > 0:
-            run_wrk(wrk, url, duration=options.warmup, connections=connections, script=script,
-                    headers=sent)  # fmt: skip
+            run_wrk(wrk, url, duration=options.warmup, connections=connections,
+                    script=warmup_script or script, headers=sent)  # fmt: skip
         result: WrkResult = run_wrk(
             wrk, url, duration=options.duration, connections=connections, script=script,
             headers=sent,
@@ -185,9 +190,11 @@ def _load_server(
             low = options.concurrency[0]
             script = patch_script(scripts, "/products", options.rows)
             measure("e", base + "/products", low, script, write_headers)
+            # Fresh rows for the warm-up and for the run: each request deletes a live row.
+            warm = asyncio.run(seed.add_deletable(options.dsn, DELETABLE_ROWS))
             first = asyncio.run(seed.add_deletable(options.dsn, DELETABLE_ROWS))
-            script = delete_script(scripts, "/products", first)
-            measure("f", base + "/products", low, script, write_headers)
+            measure("f", base + "/products", low, delete_script(scripts, "/products", first),
+                    write_headers, delete_script(scripts, "/products", warm, "warm"))  # fmt: skip
             _check(base, INCLUDE_QUERIES[name], headers)
             measure("g", base + INCLUDE_QUERIES[name], low, None, headers)
     return rows
