@@ -19,14 +19,17 @@ An endpoint opts in by carrying a :class:`LeanPlan` under :data:`LEAN_PLAN`.
 
 from __future__ import annotations
 
+import copy
 import email.message
-from collections.abc import Awaitable, Callable, Collection
+import types
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin
 
 import fastapi.routing
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -52,6 +55,101 @@ class LeanPlan:
 
     handler: LeanHandler
     dependencies: Collection[Callable[..., Any]]
+
+
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """One path or query parameter, read as FastAPI reads it, with the analysis done once."""
+
+    name: str
+    alias: str
+    loc: tuple[str, str]
+    required: bool
+    default: Any
+    validate_default: bool
+    field: Any
+
+    def read(self, received: Mapping[str, Any], values: dict[str, Any]) -> bool:
+        """Put the validated value into ``values``; ``False`` when FastAPI would refuse it."""
+        raw = received.get(self.alias)
+        if raw is None:
+            if self.required:
+                return False
+            default = self.default
+            if not isinstance(default, _IMMUTABLE):
+                default = copy.deepcopy(default)
+            if not self.validate_default:
+                values[self.name] = default
+                return True
+            raw = default
+        value, errors = self.field.validate(raw, values, loc=self.loc)
+        if errors:
+            return False
+        values[self.name] = value
+        return True
+
+
+def _scalar(annotation: Any) -> bool:
+    """Whether a parameter's type is one value (not a list, a model or anything fancier)."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return True
+    if origin in (Union, types.UnionType):
+        return all(_scalar(arg) for arg in get_args(annotation))
+    if origin is not None or not isinstance(annotation, type):
+        return False
+    if annotation in (str, bytes, type(None)):
+        return True
+    return not issubclass(annotation, BaseModel | Collection)
+
+
+def _compile(fields: Sequence[Any]) -> tuple[_Param, ...] | None:
+    """The parameters' readers, or ``None`` when one is beyond the simple case.
+
+    ``request_params_to_args`` re-inspects each field's annotation on every
+    request; for plain scalar parameters with one name that work can be done
+    here once. Lists, parameter models and validation aliases keep FastAPI's
+    function.
+    """
+    compiled = []
+    for field in fields:
+        info = field.field_info
+        annotation = info.annotation
+        if info.validation_alias is not None or not _scalar(annotation):
+            return None
+        compiled.append(
+            _Param(
+                name=field.name,
+                alias=field.alias,
+                loc=(info.in_.value, field.alias),
+                required=info.is_required(),
+                default=field.default,
+                validate_default=bool(info.validate_default),
+                field=field,
+            )
+        )
+    return tuple(compiled)
+
+
+def _reader(fields: Sequence[Any]) -> Callable[[Mapping[str, Any], dict[str, Any]], bool]:
+    """A function that reads ``fields`` into a dict, ``False`` on anything FastAPI would refuse."""
+    compiled = _compile(fields)
+    if compiled is None:
+
+        def generic(received: Mapping[str, Any], values: dict[str, Any]) -> bool:
+            found, errors = request_params_to_args(fields, received)
+            values.update(found)
+            return not errors
+
+        return generic
+
+    def read(received: Mapping[str, Any], values: dict[str, Any]) -> bool:
+        return all(param.read(received, values) for param in compiled)
+
+    return read
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -84,8 +182,8 @@ class LeanRoute(APIRoute):
         dependant = route.dependant
         if any(sub.call not in plan.dependencies for sub in dependant.dependencies):
             return standard
-        path_fields = dependant.path_params
-        query_fields = dependant.query_params
+        read_path = _reader(dependant.path_params)
+        read_query = _reader(dependant.query_params)
         body_field = route.body_field
         embed = bool(getattr(route, "_embed_body_fields", True))
         if body_field is not None and embed:
@@ -96,14 +194,11 @@ class LeanRoute(APIRoute):
         async def handle(request: Request) -> Response:
             if overrides is not None and getattr(overrides, "dependency_overrides", None):
                 return await standard(request)
-            values, errors = request_params_to_args(path_fields, request.path_params)
-            if errors:
+            values: dict[str, Any] = {}
+            if not read_path(request.path_params, values) or not read_query(
+                request.query_params, values
+            ):
                 return await standard(request)
-            if query_fields:
-                query, errors = request_params_to_args(query_fields, request.query_params)
-                if errors:
-                    return await standard(request)
-                values.update(query)
             if body_field is not None:
                 if not _is_json(request.headers.get("content-type")):
                     return await standard(request)
