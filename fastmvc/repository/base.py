@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert, Update
 
 from fastmvc import typemap
@@ -60,6 +61,8 @@ _PARAM_LIMITS = {"sqlite": 32_766, "postgresql": 32_767}
 _ROW_BY_ID: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
 _ROW_COLUMNS: dict[type[Any], builtins.list[Any]] = {}
 _INSERT_ROW: dict[type[Any], Insert] = {}
+_UPDATE_ROW: dict[tuple[Any, ...], Update] = {}
+_DELETE_ROW: dict[tuple[Any, ...], Any] = {}
 _MANAGED = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
 
 
@@ -606,10 +609,10 @@ class Repository(Generic[ModelT]):
                 links = await changed_links(self.session, self.model, id, links)
             async with self._writer(autocommit and not links) as connection:
                 if values or links:
-                    statement = self._update_statement(
+                    statement, params = self._update_row_statement(
                         id, values, expected_version, scope, links=bool(links)
-                    ).returning(*self._row_columns())
-                    row = (await connection.execute(statement)).first()
+                    )
+                    row = (await connection.execute(statement, params)).first()
                     if row is not None:
                         if links:
                             await replace_links(self.session, self.model, id, links)
@@ -621,6 +624,59 @@ class Repository(Generic[ModelT]):
         record = Record.of(current)
         self._check_version(record.get("version"), expected_version)
         return record
+
+    def _update_row_statement(
+        self,
+        id: Any,
+        values: dict[str, Any],
+        expected_version: int | None,
+        scope: Scope | None,
+        *,
+        links: bool,
+    ) -> tuple[Update, dict[str, Any]]:
+        """:meth:`_update_statement` with bind parameters, built once per shape, and its values.
+
+        A new statement per request cost SQLAlchemy a cache-key walk each
+        time; the shape (the columns set, the scope's columns, whether a
+        version is checked) is all that varies, so one statement serves it.
+        SQL expressions among the values get a statement of their own.
+        """
+        if any(isinstance(value, ClauseElement) for value in values.values()):
+            statement = self._update_statement(
+                id, values, expected_version, scope, links=links
+            ).returning(*self._row_columns())
+            return statement, {}
+        names, params = self._row_params(id, scope)
+        keys = tuple(sorted(values))
+        versioned = expected_version is not None
+        shape = (self.model, keys, versioned, names, links, self._dialect)
+        cached = _UPDATE_ROW.get(shape)
+        if cached is None:
+            columns = inspect(self.model).columns
+            new = {key: bindparam(f"new_{key}", type_=columns[key].type) for key in keys}
+            has_version = "version" in columns
+            conditions = [self._pk == bindparam("pk"), self._visible(False)]
+            conditions.append(self._scoped_params(names))
+            if versioned and has_version:
+                version = getattr(self.model, "version")  # noqa: B009
+                conditions.append(version == bindparam("expected_version"))
+            changed = None if links else self._changes_something(new)
+            if changed is not None:
+                conditions.append(changed)
+            assignments: dict[str, Any] = dict(new)
+            if has_version:
+                assignments["version"] = getattr(self.model, "version") + 1  # noqa: B009
+            cached = (
+                update(self.model)
+                .where(*conditions)
+                .values(**assignments)
+                .returning(*self._row_columns())
+            )
+            _UPDATE_ROW[shape] = cached
+        params.update({f"new_{key}": value for key, value in values.items()})
+        if versioned:
+            params["expected_version"] = expected_version
+        return cached, params
 
     async def restore_row(self, id: Any, *, scope: Scope | None = None) -> Record | None:
         """Like :meth:`restore`, returning a :class:`Record`."""
@@ -652,7 +708,8 @@ class Repository(Generic[ModelT]):
                     return None
             # Bound with the column's own type: a JSON column compared with a
             # plain 0 would otherwise bind an integer (jsonb = integer).
-            terms.append(getattr(self.model, key).is_distinct_from(literal(value, column_type)))
+            bound = value if isinstance(value, ClauseElement) else literal(value, column_type)
+            terms.append(getattr(self.model, key).is_distinct_from(bound))
         return or_(*terms)
 
     async def _unchanged(
@@ -706,8 +763,44 @@ class Repository(Generic[ModelT]):
         Returns:
             Whether a row (within ``scope``) was deleted.
         """
-        condition = (self._pk == id) & self._scoped(scope)
-        return await self._delete(condition, hard=hard, autocommit=autocommit) > 0
+        names, params = self._row_params(id, scope)
+        soft = self.soft_delete and not hard
+        key = (self.model, names, soft, self._dialect)
+        statement = _DELETE_ROW.get(key)
+        if statement is None:
+            condition = (self._pk == bindparam("pk")) & self._scoped_params(names)
+            statement = self._delete_statement(condition, soft=soft)
+            _DELETE_ROW[key] = statement
+        if soft:
+            params["deleted_now"] = utcnow()
+        async with (
+            translate_errors(self.resource, deleting=True),
+            self._writer(autocommit) as connection,
+        ):
+            result = await connection.execute(statement, params)
+        return int(getattr(result, "rowcount", 0) or 0) > 0
+
+    def _scoped_params(self, names: tuple[str, ...]) -> ColumnElement[bool]:
+        """The scope's columns equal to bind parameters ``scope_<name>`` (:meth:`_row_params`)."""
+        condition: ColumnElement[bool] = true()
+        for name in names:
+            if name not in inspect(self.model).columns:
+                raise ValueError(f"scope column {name!r} is not a column of {self.resource}")
+            condition = condition & (getattr(self.model, name) == bindparam(f"scope_{name}"))
+        return condition
+
+    def _delete_statement(self, condition: ColumnElement[bool], *, soft: bool) -> Any:
+        if soft:
+            return (
+                update(self.model)
+                .where(condition, self._visible(False))
+                .values(
+                    deleted_at=bindparam("deleted_now"),
+                    version=getattr(self.model, "version") + 1,  # noqa: B009
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return delete(self.model).where(condition).execution_options(synchronize_session=False)
 
     async def delete_where(self, where: Filter | None, *, hard: bool = False) -> int:
         """Delete every row matching ``where``; returns how many."""
@@ -735,21 +828,14 @@ class Repository(Generic[ModelT]):
     async def _delete(
         self, condition: ColumnElement[bool], *, hard: bool, autocommit: bool = False
     ) -> int:
-        stmt: Any
-        if self.soft_delete and not hard:
-            stmt = (
-                update(self.model)
-                .where(condition, self._visible(False))
-                .values(deleted_at=utcnow(), version=getattr(self.model, "version") + 1)  # noqa: B009
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            stmt = delete(self.model).where(condition).execution_options(synchronize_session=False)
+        soft = self.soft_delete and not hard
+        stmt = self._delete_statement(condition, soft=soft)
+        params = {"deleted_now": utcnow()} if soft else {}
         async with (
             translate_errors(self.resource, deleting=True),
             self._writer(autocommit) as connection,
         ):
-            result = await connection.execute(stmt)
+            result = await connection.execute(stmt, params)
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def upsert(
