@@ -155,6 +155,8 @@ def _reader(fields: Sequence[Any]) -> Callable[[Mapping[str, Any], dict[str, Any
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
+    if content_type == "application/json":
+        return True
     message = email.message.Message()
     message["content-type"] = content_type
     if message.get_content_maintype() != "application":
