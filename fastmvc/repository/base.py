@@ -37,7 +37,7 @@ from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
 from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
 from fastmvc.repository.errors import translate_errors
-from fastmvc.repository.fastpath import compiled_read
+from fastmvc.repository.fastpath import CompiledRead, compiled_read, compiled_write
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.page import PageRequest, PageResult
 from fastmvc.repository.record import Record
@@ -557,6 +557,37 @@ class Repository(Generic[ModelT]):
         transaction = self.session.sync_session.get_transaction()
         return transaction is not None and bool(transaction.connections)
 
+    def _on_driver(
+        self,
+        autocommit: bool,
+        key: tuple[Any, ...],
+        build: Any,
+        values: Mapping[str, Any],
+        column_keys: Sequence[str] | None = None,
+    ) -> tuple[AsyncEngine, CompiledRead] | None:
+        """A lone write's statement for asyncpg itself, as the read fast path does.
+
+        Only where :meth:`_writer` would lend the autocommit engine, on
+        asyncpg, with plain values and natively decoded columns (see
+        :mod:`fastmvc.repository.fastpath`); ``None`` keeps SQLAlchemy's path.
+        """
+        engine = self.session.info.get(AUTOCOMMIT_BIND) if autocommit else None
+        if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
+            return None
+        if self._holds_connection():
+            return None
+        if any(isinstance(value, ClauseElement) for value in values.values()):
+            return None
+        compiled = compiled_write(
+            engine,
+            (self.model, *key),
+            build,
+            values.keys(),
+            self._row_column_types,
+            column_keys=column_keys,
+        )
+        return None if compiled is None else (engine, compiled)
+
     def _insert_row_statement(self) -> Insert:
         statement = _INSERT_ROW.get(self.model)
         if statement is None:
@@ -577,6 +608,15 @@ class Repository(Generic[ModelT]):
         """
         values, links = split_links(self.model, data)
         checked = self._clean(values)
+        keys = tuple(sorted(checked))
+        driver = self._on_driver(
+            autocommit and not links, ("insert", keys), self._insert_row_statement, checked, keys
+        )
+        if driver is not None:
+            async with translate_errors(self.resource):
+                inserted = await driver[1].fetch_one(driver[0], checked)
+            assert inserted is not None  # INSERT … RETURNING always returns the row
+            return Record(inserted)
         async with translate_errors(self.resource):
             async with self._writer(autocommit and not links) as connection:
                 row = (await connection.execute(self._insert_row_statement(), checked)).one()
@@ -604,6 +644,12 @@ class Repository(Generic[ModelT]):
         values = self._clean(columns)
         for managed in _MANAGED & values.keys():
             values.pop(managed)
+        if values and not links:
+            driver_row = await self._update_on_driver(
+                id, values, expected_version, scope, autocommit=autocommit
+            )
+            if driver_row is not None:
+                return driver_row or None
         async with translate_errors(self.resource):
             if links:
                 links = await changed_links(self.session, self.model, id, links)
@@ -677,6 +723,48 @@ class Repository(Generic[ModelT]):
         if versioned:
             params["expected_version"] = expected_version
         return cached, params
+
+    async def _update_on_driver(
+        self,
+        id: Any,
+        values: dict[str, Any],
+        expected_version: int | None,
+        scope: Scope | None,
+        *,
+        autocommit: bool,
+    ) -> Record | None:
+        """:meth:`update_row` on asyncpg directly; ``None`` when that path does not apply.
+
+        An empty :class:`Record` means "no such row" (the caller answers ``None``).
+        """
+        if not autocommit or any(isinstance(v, ClauseElement) for v in values.values()):
+            return None
+        statement, params = self._update_row_statement(
+            id, values, expected_version, scope, links=False
+        )
+        shape = ("update", tuple(sorted(values)), expected_version is not None, *params)
+        driver = self._on_driver(True, shape, lambda: statement, params)
+        if driver is None:
+            return None
+        engine, compiled = driver
+        async with translate_errors(self.resource):
+            updated = await compiled.fetch_one(engine, params)
+            if updated is not None:
+                return Record(updated)
+            names, lookup = self._row_params(id, scope)
+            read = compiled_write(
+                engine,
+                (self.model, "row", names),
+                lambda: self._row_by_id(names),
+                lookup.keys(),
+                self._row_column_types,
+            )
+            assert read is not None  # the columns decoded natively a moment ago
+            current = await read.fetch_one(engine, lookup)
+        if current is None:
+            return Record()
+        self._check_version(current.get("version"), expected_version)
+        return Record(current)
 
     async def restore_row(self, id: Any, *, scope: Scope | None = None) -> Record | None:
         """Like :meth:`restore`, returning a :class:`Record`."""
@@ -773,6 +861,12 @@ class Repository(Generic[ModelT]):
             _DELETE_ROW[key] = statement
         if soft:
             params["deleted_now"] = utcnow()
+        driver = self._on_driver(
+            autocommit, ("delete", names, soft), lambda: statement.returning(self._pk), params
+        )
+        if driver is not None:
+            async with translate_errors(self.resource, deleting=True):
+                return await driver[1].fetch_one(driver[0], params) is not None
         async with (
             translate_errors(self.resource, deleting=True),
             self._writer(autocommit) as connection,

@@ -262,3 +262,63 @@ async def test_owner_scope_bounds_every_write(
     async with database.unit_of_work(lone_write=True) as session:
         assert await NoteRepository(session).delete(note.id, scope=as_alice, autocommit=True)
     assert await outside.fetchrow(body, note.id) is None
+
+
+async def test_lone_writes_run_on_the_driver_and_answer_as_sqlalchemy_does(
+    database: Database, outside: asyncpg.Connection
+) -> None:
+    from fastmvc.repository import fastpath
+
+    title = unique("driver")
+    async with database.unit_of_work(lone_write=True) as session:
+        on_driver = await MemoRepository(session).insert_row({"title": title}, autocommit=True)
+    async with database.unit_of_work() as session:
+        on_sqlalchemy = await MemoRepository(session).insert_row({"title": unique("sa")})
+    compiled = fastpath._CACHE[database.engine.sync_engine.pool]
+    assert compiled[(Memo, "insert", ("title",))] is not None  # the driver path was taken
+    assert set(on_driver) == set(on_sqlalchemy)
+    for key, value in on_sqlalchemy.items():
+        assert type(on_driver[key]) is type(value), key
+    assert len(on_driver.urn) == 26 and on_driver.version == 1
+    assert on_driver.created_at.utcoffset().total_seconds() == 0
+
+    async with database.unit_of_work(lone_write=True) as session:
+        moved = await MemoRepository(session).update_row(
+            on_driver.id, {"title": title + "!"}, expected_version=1, autocommit=True
+        )
+    assert moved is not None and moved.version == 2 and moved.updated_at > on_driver.updated_at
+    assert await outside.fetchval("SELECT title FROM test_memos WHERE id = $1", on_driver.id) == (
+        title + "!"
+    )
+    async with database.unit_of_work(lone_write=True) as session:
+        with pytest.raises(ConflictError):
+            await MemoRepository(session).update_row(
+                on_driver.id, {"title": "late"}, expected_version=1, autocommit=True
+            )
+    async with database.unit_of_work(lone_write=True) as session:
+        assert (
+            await MemoRepository(session).update_row(999_999_999, {"title": "x"}, autocommit=True)
+            is None
+        )
+    async with database.unit_of_work(lone_write=True) as session:
+        assert await MemoRepository(session).delete(on_driver.id, autocommit=True) is True
+    assert await outside.fetchval(
+        "SELECT deleted_at IS NOT NULL FROM test_memos WHERE id = $1", on_driver.id
+    )
+
+
+async def test_constraint_violations_on_the_driver_path_keep_their_statuses(
+    database: Database, client: httpx.AsyncClient
+) -> None:
+    from fastmvc.errors import ValidationFailedError
+
+    name = unique("dup")
+    assert (await client.post("/widgets", json={"name": name, "price": "1"})).status_code == 201
+    duplicate = await client.post("/widgets", json={"name": name, "price": "2"})
+    assert duplicate.status_code == 409 and duplicate.json()["responseKey"] == "error_duplicate"
+    async with database.unit_of_work(lone_write=True) as session:
+        with pytest.raises(ValidationFailedError) as refused:
+            await NoteRepository(session).insert_row(
+                {"body": "orphan", "owner_id": 987_654_321}, autocommit=True
+            )
+    assert refused.value.response_key == "error_foreign_key"
