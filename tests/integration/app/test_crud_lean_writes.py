@@ -322,3 +322,15 @@ async def test_constraint_violations_on_the_driver_path_keep_their_statuses(
                 {"body": "orphan", "owner_id": 987_654_321}, autocommit=True
             )
     assert refused.value.response_key == "error_foreign_key"
+
+
+async def test_deleting_a_referenced_row_on_the_driver_path_is_409(database: Database) -> None:
+    async with database.unit_of_work() as session:
+        owner = await UserRepository(session).insert_row(
+            {"email": f"{unique('o')}@x.io", "password_hash": "-"}
+        )
+        await NoteRepository(session).insert_row({"body": "pin", "owner_id": owner.id})
+    async with database.unit_of_work(lone_write=True) as session:
+        with pytest.raises(ConflictError) as refused:
+            await UserRepository(session).delete(owner.id, autocommit=True)
+    assert refused.value.response_key == "error_still_referenced"
