@@ -11,7 +11,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["WrkResult", "ensure_wrk", "parse_wrk", "post_script", "random_get_script", "run_wrk"]
+__all__ = [
+    "WrkResult",
+    "delete_script",
+    "ensure_wrk",
+    "parse_wrk",
+    "patch_script",
+    "post_script",
+    "random_get_script",
+    "run_wrk",
+]
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -96,6 +105,43 @@ def post_script(directory: Path, body: dict[str, object]) -> Path:
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(json.dumps(body))}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    return path
+
+
+def patch_script(directory: Path, prefix: str, max_id: int) -> Path:
+    """A wrk script that PATCHes ``prefix/<id>`` with a random ``stock`` (a real change).
+
+    Ids go round 1..``max_id`` in turn, so requests in flight never touch the
+    same row (a version check would otherwise refuse one of them).
+    """
+    path = directory / "patch.lua"
+    path.write_text(
+        "math.randomseed(os.time())\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"local next_id = math.random(0, {max_id - 1})\n"
+        "request = function()\n"
+        f"  next_id = (next_id % {max_id}) + 1\n"
+        '  local body = \'{"stock": \' .. math.random(0, 2000000000) .. "}"\n'
+        f'  return wrk.format("PATCH", "{prefix}/" .. next_id, nil, body)\n'
+        "end\n"
+    )
+    return path
+
+
+def delete_script(directory: Path, prefix: str, first_id: int, name: str = "delete") -> Path:
+    """A wrk script that DELETEs ``prefix/<id>`` for ids ``first_id``, ``first_id + 1``, …
+
+    Each id once (wrk runs it with one thread, so one counter), so every
+    request deletes a row that exists.
+    """
+    path = directory / f"{name}.lua"
+    path.write_text(
+        f"local next_id = {first_id}\n"
+        "request = function()\n"
+        "  next_id = next_id + 1\n"
+        f'  return wrk.format("DELETE", "{prefix}/" .. (next_id - 1))\n'
+        "end\n"
     )
     return path
 

@@ -39,16 +39,23 @@ from starlette.responses import Response
 
 from fastmvc.access import Access, Grant, Policy, authorize, is_admin, owner_scope
 from fastmvc.context import get_request_id
-from fastmvc.dependencies import ReadSessionDep, SessionDep
+from fastmvc.dependencies import (
+    LoneWriteSessionDep,
+    ReadSessionDep,
+    SessionDep,
+    get_lone_write_session,
+    get_read_session,
+)
 from fastmvc.dto import Envelope, Page
 from fastmvc.errors import ForbiddenError, UnauthorizedError
+from fastmvc.lean_route import LEAN_PLAN, LeanPlan, LeanRoute
 from fastmvc.openapi import error_responses, sort_example, sort_pattern
 from fastmvc.openapi_clients import filter_parameters
 from fastmvc.repository.filters import parse_filters
 from fastmvc.repository.page import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from fastmvc.repository.relations import parse_include, relations_of
 from fastmvc.responses import EnvelopeTemplate, envelope_response
-from fastmvc.security.dependencies import require_user
+from fastmvc.security.dependencies import bearer_scheme, require_user
 from fastmvc.security.tokens import Principal
 from fastmvc.service import CRUDService
 from fastmvc.state import get_runtime
@@ -121,6 +128,19 @@ def grant_dependency(policy: Policy | str) -> Callable[..., Any]:
         dependency = signed_in_grant
     _GRANTS[policy] = dependency
     return dependency
+
+
+async def resolve_grant(policy: Policy, request: Request) -> Grant:
+    """What :func:`grant_dependency`'s dependency gives, called directly (the lean CRUD routes).
+
+    Raises:
+        UnauthorizedError: The policy needs a valid Bearer token.
+        ForbiddenError: ``admin`` policy and the caller is not an admin.
+    """
+    if policy is Policy.PUBLIC:
+        return Grant(actor=None)
+    principal = await require_user(request, await bearer_scheme(request))
+    return authorize(policy, principal)
 
 
 def route(method: str, path: str, **options: Any) -> Callable[[F], F]:
@@ -520,7 +540,7 @@ class CRUDController(Controller):
             return envelope_response(templates["list"].render(data_json))
 
         async def create_item(
-            payload: Any, session: SessionDep, grant: Grant = write_grant
+            payload: Any, session: LoneWriteSessionDep, grant: Grant = write_grant
         ) -> Response:
             writer = service(session, grant)
             instance = await writer.create(payload.model_dump())
@@ -536,7 +556,7 @@ class CRUDController(Controller):
             return item_response(row, "found")
 
         async def update_item(
-            id: IdPath, payload: Any, session: SessionDep, grant: Grant = write_grant
+            id: IdPath, payload: Any, session: LoneWriteSessionDep, grant: Grant = write_grant
         ) -> Response:
             data = payload.model_dump(exclude_unset=True)
             expected = data.pop("version", None)
@@ -556,10 +576,41 @@ class CRUDController(Controller):
         _with_query(get_item, include_query, set())
 
         async def delete_item(
-            id: IdPath, session: SessionDep, grant: Grant = write_grant
+            id: IdPath, session: LoneWriteSessionDep, grant: Grant = write_grant
         ) -> Response:
             await service(session, grant).delete(id)
             return envelope_response(templates["deleted"].render(b"null"))
+
+        # The same handlers, without FastAPI solving their dependencies per
+        # request (see fastmvc.lean_route): the session comes from the
+        # Database, the grant from the policy, called directly.
+        read_needs = (get_read_session, grant_dependency(access.read))
+        write_needs = (get_lone_write_session, grant_dependency(access.write))
+
+        async def lean_list(request: Request, values: dict[str, Any]) -> Response:
+            grant = await resolve_grant(access.read, request)
+            async with get_runtime(request).database.read_session() as session:
+                return await list_items(request, session=session, grant=grant, **values)
+
+        async def lean_get(request: Request, values: dict[str, Any]) -> Response:
+            grant = await resolve_grant(access.read, request)
+            async with get_runtime(request).database.read_session() as session:
+                return await get_item(session=session, grant=grant, **values)
+
+        def lean_write(handler: Callable[..., Any]) -> LeanPlan:
+            async def run(request: Request, values: dict[str, Any]) -> Response:
+                grant = await resolve_grant(access.write, request)
+                database = get_runtime(request).database
+                async with database.unit_of_work(lone_write=True) as session:
+                    response: Response = await handler(session=session, grant=grant, **values)
+                return response
+
+            return LeanPlan(run, write_needs)
+
+        setattr(list_items, LEAN_PLAN, LeanPlan(lean_list, read_needs))
+        setattr(get_item, LEAN_PLAN, LeanPlan(lean_get, read_needs))
+        for writer_handler in (create_item, update_item, delete_item):
+            setattr(writer_handler, LEAN_PLAN, lean_write(writer_handler))
 
         for handler in (list_items, create_item, get_item, update_item, delete_item, restore_item):
             # `fastmvc routes` and tracebacks name the controller, not this factory.
@@ -575,6 +626,7 @@ class CRUDController(Controller):
             "",
             list_items,
             methods=["GET"],
+            route_class_override=LeanRoute,
             response_model=page_envelope,
             name=f"{resource}_list",
             responses={
@@ -589,6 +641,7 @@ class CRUDController(Controller):
             "",
             _with_body(create_item, cls.create_schema),
             methods=["POST"],
+            route_class_override=LeanRoute,
             status_code=201,
             response_model=item_envelope,
             name=f"{resource}_create",
@@ -599,6 +652,7 @@ class CRUDController(Controller):
             "/{id}",
             get_item,
             methods=["GET"],
+            route_class_override=LeanRoute,
             response_model=item_envelope,
             name=f"{resource}_get",
             responses={**error_responses(404), **read_responses},
@@ -608,6 +662,7 @@ class CRUDController(Controller):
             "/{id}",
             _with_body(update_item, cls.update_schema),
             methods=["PATCH"],
+            route_class_override=LeanRoute,
             response_model=item_envelope,
             name=f"{resource}_update",
             responses={**error_responses(404, 409), **write_responses},
@@ -617,6 +672,7 @@ class CRUDController(Controller):
             "/{id}",
             delete_item,
             methods=["DELETE"],
+            route_class_override=LeanRoute,
             response_model=empty_envelope,
             name=f"{resource}_delete",
             responses={**error_responses(404, 409), **write_responses},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Request
@@ -13,12 +13,14 @@ from fastmvc.settings import Settings
 from fastmvc.state import Runtime, get_runtime
 
 __all__ = [
+    "LoneWriteSessionDep",
     "PrimaryReadSessionDep",
     "ReadSessionDep",
     "RuntimeDep",
     "SessionDep",
     "SettingsDep",
     "background_session",
+    "get_lone_write_session",
     "get_primary_read_session",
     "get_read_session",
     "get_session",
@@ -34,6 +36,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     a client never sees a 2xx for a write that then fails to commit.
     """
     async with get_runtime(request).database.unit_of_work() as session:
+        yield session
+
+
+async def get_lone_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Like :func:`get_session`, for handlers whose whole work is one service write.
+
+    The CRUD routes use it: a write of one statement may then skip BEGIN and
+    COMMIT on PostgreSQL (see :meth:`fastmvc.db.Database.unit_of_work`).
+    """
+    async with get_runtime(request).database.unit_of_work(lone_write=True) as session:
         yield session
 
 
@@ -55,12 +67,9 @@ async def get_primary_read_session(request: Request) -> AsyncIterator[AsyncSessi
 def background_session(app: FastAPI) -> AbstractAsyncContextManager[AsyncSession]:
     """A unit of work for work done after the response (background tasks).
 
-    It honours an override of :func:`get_session` (the test plugin's
+    It honours a test binding of the app's database (the test plugin's
     transaction), so background work sees what the request saw.
     """
-    override: Any = app.dependency_overrides.get(get_session)
-    if override is not None:
-        return cast(AbstractAsyncContextManager[AsyncSession], asynccontextmanager(override)())
     state: Any = app.state
     return cast(Runtime, state.fastmvc).database.unit_of_work()
 
@@ -71,6 +80,7 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+LoneWriteSessionDep = Annotated[AsyncSession, Depends(get_lone_write_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 PrimaryReadSessionDep = Annotated[AsyncSession, Depends(get_primary_read_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

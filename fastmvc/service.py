@@ -7,6 +7,11 @@ hooks to override. The caller is ``self.actor`` (a
 the caller's rows). Every repository call below passes that scope, so an
 owned list stays one query and another user's row is simply not found.
 
+Writes take the lean path: one ``INSERT … RETURNING`` or ``UPDATE …
+RETURNING`` and no ORM object. Hooks see plain values: the ``data`` dict
+before, a :class:`~fastmvc.repository.record.Record` (``row.name`` or
+``row["name"]``) after; raising from any of them rolls the unit of work back.
+
 It raises :class:`~fastmvc.errors.NotFoundError` and
 :class:`~fastmvc.errors.ConflictError`; it never imports FastAPI.
 """
@@ -24,6 +29,8 @@ from fastmvc.db.base import Base
 from fastmvc.errors import NotFoundError
 from fastmvc.repository.base import Repository
 from fastmvc.repository.page import PageRequest, PageResult
+from fastmvc.repository.record import Record
+from fastmvc.repository.relations import many_relations
 
 if TYPE_CHECKING:
     from fastmvc.security.tokens import Principal
@@ -90,15 +97,15 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         """Adjust or validate the values of a new row. Return the values to insert."""
         return data
 
-    async def after_create(self, instance: ModelT) -> None:
-        """Run after the row is inserted (same transaction)."""
+    async def after_create(self, row: Record) -> None:
+        """Run after the row is inserted (same transaction); ``row`` holds its values."""
 
     async def before_update(self, id: Any, data: dict[str, Any]) -> dict[str, Any]:
         """Adjust or validate an update. Return the values to set."""
         return data
 
-    async def after_update(self, instance: ModelT) -> None:
-        """Run after the row is updated (same transaction)."""
+    async def after_update(self, row: Record) -> None:
+        """Run after the row is updated (same transaction); ``row`` holds its new values."""
 
     async def before_delete(self, id: Any) -> None:
         """Run before the row is deleted; raise to refuse."""
@@ -144,12 +151,24 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         page.items = await self.repository.with_relations(page.items, request.include)
         return page
 
-    async def output(self, instance: ModelT) -> Any:
+    async def output(self, row: Any) -> Any:
         """What a write answers: the row as a later ``GET`` shows it (many-to-many ids included)."""
-        (item,) = await self.repository.with_relations([instance])
+        (item,) = await self.repository.with_relations([row])
         return item
 
-    async def create(self, data: Mapping[str, Any]) -> ModelT:
+    def _alone(self, *methods: str) -> bool:
+        """Whether a write may be its unit of work's only statement (see ``Database.unit_of_work``).
+
+        Only when none of ``methods`` (the operation, its after-hook) is
+        overridden, so nothing that could still refuse the write runs after
+        it, and the model has no many-to-many ids for :meth:`output` to read.
+        """
+        own = type(self)
+        return all(getattr(own, name) is getattr(CRUDService, name) for name in methods) and not (
+            many_relations(self.repository.model)
+        )
+
+    async def create(self, data: Mapping[str, Any]) -> Record:
         """Insert a row after ``before_create`` and before ``after_create``.
 
         On an owned model, ``owner_id`` is the actor's id whatever ``data`` says.
@@ -157,13 +176,15 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
         values = await self.before_create(dict(data))
         if self.actor is not None and self.owned:
             values[OWNER_COLUMN] = subject_id(self.actor)
-        instance: ModelT = await self.repository.create(values)
-        await self.after_create(instance)
-        return instance
+        row = await self.repository.insert_row(
+            values, autocommit=self._alone("create", "after_create", "output")
+        )
+        await self.after_create(row)
+        return row
 
     async def update(
         self, id: Any, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> ModelT:
+    ) -> Record:
         """Update a row, checking ``expected_version`` when given.
 
         Raises:
@@ -171,29 +192,36 @@ class CRUDService(Service, Generic[ModelT, RepoT]):
             ConflictError: ``expected_version`` is stale.
         """
         values = await self.before_update(id, dict(data))
-        instance: ModelT | None = await self.repository.update(
-            id, values, expected_version=expected_version, scope=self.scope
+        row = await self.repository.update_row(
+            id,
+            values,
+            expected_version=expected_version,
+            scope=self.scope,
+            autocommit=self._alone("update", "after_update", "output"),
         )
-        if instance is None:
+        if row is None:
             raise self.not_found(id)
-        await self.after_update(instance)
-        return instance
+        await self.after_update(row)
+        return row
 
-    async def restore(self, id: Any) -> ModelT:
+    async def restore(self, id: Any) -> Record:
         """Bring back a soft-deleted row.
 
         Raises:
             NotFoundError: No soft-deleted row has that id.
             ConflictError: A live row now holds one of its unique values.
         """
-        instance: ModelT | None = await self.repository.restore(id, scope=self.scope)
-        if instance is None:
+        row = await self.repository.restore_row(id, scope=self.scope)
+        if row is None:
             raise self.not_found(id)
-        return instance
+        return row
 
     async def delete(self, id: Any) -> None:
         """Delete a row (soft when the model supports it)."""
         await self.before_delete(id)
-        if not await self.repository.delete(id, scope=self.scope):
+        deleted = await self.repository.delete(
+            id, scope=self.scope, autocommit=self._alone("delete", "after_delete")
+        )
+        if not deleted:
             raise self.not_found(id)
         await self.after_delete(id)

@@ -18,11 +18,17 @@ import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import selectinload
 
 from benchmarks.crud.model import (
+    Item,
+    ItemIn,
+    ItemOut,
     OwnedProduct,
     PlainCreate,
+    PlainItemOut,
     PlainOut,
+    PlainUpdate,
     Product,
     ProductCreate,
     ProductOut,
@@ -82,6 +88,26 @@ class PublicProducts(CRUDController):
     out_schema = ProductOut
 
 
+class ItemRepository(Repository[Item]):
+    model = Item
+
+
+class ItemService(CRUDService[Item, ItemRepository]):
+    repository_class = ItemRepository
+
+
+class PublicItems(CRUDController):
+    """The scaling line: ``GET /items?limit=100&include=category,tags``."""
+
+    prefix = "/items"
+    resource = "item"
+    public = True
+    service_class = ItemService
+    create_schema = ItemIn
+    update_schema = ItemIn
+    out_schema = ItemOut
+
+
 class PrivateProducts(PublicProducts):
     public = False
 
@@ -121,7 +147,9 @@ def fastmvc_settings() -> Settings:
 
 def fastmvc_public_app() -> FastAPI:
     """FastMVC, ``public = True`` controller."""
-    return create_app(fastmvc_settings(), routers=[PublicProducts.as_router()])
+    return create_app(
+        fastmvc_settings(), routers=[PublicProducts.as_router(), PublicItems.as_router()]
+    )
 
 
 def fastmvc_auth_app() -> FastAPI:
@@ -179,6 +207,38 @@ def orm_app() -> FastAPI:
         session.add(product)
         await session.commit()
         return PlainOut.model_validate(product)
+
+    @app.patch("/products/{id}", response_model=PlainOut)
+    async def update_product(id: int, payload: PlainUpdate, session: session_dep) -> Any:
+        product = await session.get(Product, id)
+        if product is None:
+            raise HTTPException(404, "not found")
+        for name, value in payload.model_dump(exclude_unset=True).items():
+            setattr(product, name, value)
+        await session.commit()
+        return PlainOut.model_validate(product)
+
+    @app.delete("/products/{id}")
+    async def delete_product(id: int, session: session_dep) -> Any:
+        product = await session.get(Product, id)
+        if product is None:
+            raise HTTPException(404, "not found")
+        await session.delete(product)
+        await session.commit()
+        return {"deleted": id}
+
+    @app.get("/items", response_model=list[PlainItemOut])
+    async def list_items(
+        session: session_dep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    ) -> Any:
+        stmt = (
+            select(Item)
+            .options(selectinload(Item.category), selectinload(Item.tags))
+            .order_by(Item.id)
+            .limit(limit)
+        )
+        rows = (await session.execute(stmt)).scalars().all()
+        return [PlainItemOut.model_validate(row) for row in rows]
 
     return app
 

@@ -11,7 +11,10 @@ reads the same rows under the ``owner`` policy, against ``fastmvc_auth``'s ``use
 b. a filtered, sorted first page (FastMVC, ORM, fastcrud); c. ``POST /products``
 (same three); d. deep pages over ``--deep-rows`` rows, FastMVC keyset cursor
 and offset at ``--depth`` against the first page (sequential httpx requests);
-e. every wrk scenario at each ``--concurrency``.
+e. ``PATCH /products/{id}`` (random id, random ``stock``) and f. ``DELETE
+/products/{id}`` (fresh rows, each deleted once), FastMVC against the ORM;
+g. ``GET /items?limit=100&include=category,tags`` against the ORM with
+``selectinload``. a and b run at each ``--concurrency``; c, e, f and g at the first.
 """
 
 from __future__ import annotations
@@ -35,7 +38,15 @@ import httpx
 from benchmarks import server
 from benchmarks.crud import seed
 from benchmarks.crud.apps import DSN_ENV, SECRET_ENV
-from benchmarks.wrk import WrkResult, ensure_wrk, post_script, random_get_script, run_wrk
+from benchmarks.wrk import (
+    WrkResult,
+    delete_script,
+    ensure_wrk,
+    patch_script,
+    post_script,
+    random_get_script,
+    run_wrk,
+)
 
 __all__ = ["SERVERS", "CrudResults", "Options", "main", "run"]
 
@@ -66,6 +77,13 @@ SIGNED_IN = frozenset({"fastmvc_auth", "fastmvc_owned"})
 # POST carries a token (and pays for the JWT check), the peers' do not.
 SIGNED_IN_WRITES = frozenset({"fastmvc"})
 WRITE_SERVERS = ("fastmvc", "orm", "fastcrud")
+# PATCH and DELETE (e, f) and the included page (g): FastMVC against the hand-written ORM.
+CHANGE_SERVERS = ("fastmvc", "orm")
+INCLUDE_QUERIES = {
+    "fastmvc": "/items?limit=100&include=category,tags",
+    "orm": "/items?limit=100",
+}
+DELETABLE_ROWS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +157,16 @@ def _load_server(
     write_headers = {"Authorization": f"Bearer {token}"} if name in SIGNED_IN_WRITES else headers
 
     def measure(
-        scenario: str, url: str, connections: int, script: Path | None, sent: dict[str, str]
+        scenario: str,
+        url: str,
+        connections: int,
+        script: Path | None,
+        sent: dict[str, str],
+        warmup_script: Path | None = None,
     ) -> None:
         if options.warmup > 0:
-            run_wrk(wrk, url, duration=options.warmup, connections=connections, script=script,
-                    headers=sent)  # fmt: skip
+            run_wrk(wrk, url, duration=options.warmup, connections=connections,
+                    script=warmup_script or script, headers=sent)  # fmt: skip
         result: WrkResult = run_wrk(
             wrk, url, duration=options.duration, connections=connections, script=script,
             headers=sent,
@@ -163,6 +186,17 @@ def _load_server(
         if name in WRITE_SERVERS:
             script = post_script(scripts, POST_BODY)
             measure("c", base + "/products", options.concurrency[0], script, write_headers)
+        if name in CHANGE_SERVERS:
+            low = options.concurrency[0]
+            script = patch_script(scripts, "/products", options.rows)
+            measure("e", base + "/products", low, script, write_headers)
+            # Fresh rows for the warm-up and for the run: each request deletes a live row.
+            warm = asyncio.run(seed.add_deletable(options.dsn, DELETABLE_ROWS))
+            first = asyncio.run(seed.add_deletable(options.dsn, DELETABLE_ROWS))
+            measure("f", base + "/products", low, delete_script(scripts, "/products", first),
+                    write_headers, delete_script(scripts, "/products", warm, "warm"))  # fmt: skip
+            _check(base, INCLUDE_QUERIES[name], headers)
+            measure("g", base + INCLUDE_QUERIES[name], low, None, headers)
     return rows
 
 
@@ -220,7 +254,8 @@ def run(options: Options) -> CrudResults:
                         for factory in SERVERS.values()]  # fmt: skip
     results.commands.append(
         f"wrk -t1 -c{{{','.join(map(str, options.concurrency))}}} -d{round(options.duration)}s "
-        f"--latency [-s random_get.lua | -s post.lua] [-H 'Authorization: Bearer …'] URL "
+        "--latency [-s random_get.lua | post.lua | patch.lua | delete.lua] "
+        "[-H 'Authorization: Bearer …'] URL "
         f"(after a {options.warmup:g}s warm-up run)"
     )
     with tempfile.TemporaryDirectory() as scripts:

@@ -17,9 +17,21 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import create_async_engine
 from ulid import ULID
 
-from benchmarks.crud.model import OwnedProduct, Product
+from benchmarks.crud.model import Category, Item, OwnedProduct, Product, Tag, item_tags
 
-__all__ = ["COLUMNS", "create_database", "depth_cursor_values", "grow", "server_version"]
+__all__ = [
+    "COLUMNS",
+    "ITEMS",
+    "add_deletable",
+    "create_database",
+    "depth_cursor_values",
+    "grow",
+    "seed_items",
+    "server_version",
+]
+
+ITEMS = 10_000
+"""Items of the scaling line; each has one of 100 categories and two of 50 tags."""
 
 COLUMNS = ("id", "urn", "name", "price", "stock", "created_at", "updated_at", "version")
 # Prices are 1.00 to 1000.00; POST bodies use 1.00, so the list filter
@@ -49,10 +61,69 @@ async def create_database(dsn: str, rows: int) -> None:
         async with engine.begin() as connection:
             await connection.run_sync(cast(Table, Product.__table__).create)
             await connection.run_sync(cast(Table, OwnedProduct.__table__).create)
+            for table in (Category.__table__, Tag.__table__, Item.__table__, item_tags):
+                await connection.run_sync(cast(Table, table).create)
     finally:
         await engine.dispose()
     await grow(dsn, rows)
     await copy_owned(dsn)
+    await seed_items(dsn)
+
+
+async def seed_items(dsn: str, items: int = ITEMS) -> None:
+    """Fill categories (100), tags (50), items and two tags per item."""
+    now = datetime.now(UTC)
+    connection = await asyncpg.connect(dsn)
+    columns = ("id", "urn", "name", "created_at", "updated_at", "version")
+
+    def named(label: str, count: int) -> list[tuple[object, ...]]:
+        return [(n, str(ULID()), f"{label} {n}", now, now, 1) for n in range(1, count + 1)]
+
+    try:
+        await connection.copy_records_to_table(
+            "categories", records=named("category", 100), columns=columns
+        )
+        await connection.copy_records_to_table("tags", records=named("tag", 50), columns=columns)
+        rng = random.Random(7)
+        await connection.copy_records_to_table(
+            "items",
+            records=[
+                (
+                    n,
+                    str(ULID()),
+                    f"item {n}",
+                    Decimal(rng.randint(100, MAX_CENTS)).scaleb(-2),
+                    rng.randint(1, 100),
+                    now,
+                    now,
+                    1,
+                )
+                for n in range(1, items + 1)
+            ],
+            columns=(
+                "id",
+                "urn",
+                "name",
+                "price",
+                "category_id",
+                "created_at",
+                "updated_at",
+                "version",
+            ),
+        )
+        await connection.copy_records_to_table(
+            "item_tags",
+            records=[(n, tag) for n in range(1, items + 1) for tag in rng.sample(range(1, 51), 2)],
+            columns=("item_id", "tag_id"),
+        )
+        for table in ("categories", "tags", "items"):
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
 
 
 async def copy_owned(dsn: str) -> None:
@@ -91,6 +162,32 @@ async def grow(dsn: str, rows: int) -> int:
         )
         await connection.execute("VACUUM ANALYZE products")
         return int(await connection.fetchval("SELECT count(*) FROM products"))
+    finally:
+        await connection.close()
+
+
+async def add_deletable(dsn: str, count: int) -> int:
+    """COPY ``count`` products priced 1.00 for a DELETE run; returns the first id.
+
+    At that price they never enter the filtered list of scenario b.
+    """
+    connection = await asyncpg.connect(dsn)
+    try:
+        first = int(await connection.fetchval("SELECT coalesce(max(id), 0) FROM products")) + 1
+        now = datetime.now(UTC)
+        await connection.copy_records_to_table(
+            "products",
+            records=[
+                (n, str(ULID()), f"doomed {n}", Decimal("1.00"), 0, now, now, 1)
+                for n in range(first, first + count)
+            ],
+            columns=COLUMNS,
+        )
+        await connection.execute(
+            "SELECT setval(pg_get_serial_sequence('products', 'id'), "
+            "(SELECT max(id) FROM products))"
+        )
+        return first
     finally:
         await connection.close()
 

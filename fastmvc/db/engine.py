@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -21,7 +22,16 @@ from fastmvc.db.base import Base
 from fastmvc.db.outage import DatabaseUnavailableError, database_outages
 from fastmvc.db.replicas import ReadReplicas, pin_reads_to_primary, reads_pinned_to_primary
 
-__all__ = ["Database"]
+__all__ = ["AUTOCOMMIT_BIND", "Database"]
+
+AUTOCOMMIT_BIND = "fastmvc.autocommit_bind"
+"""Key of ``session.info`` under which a unit of work offers its autocommit engine.
+
+A write that is the whole of its unit of work (one statement, nothing after
+it that could still refuse it) may run there: PostgreSQL makes a lone
+statement atomic by itself, so BEGIN and COMMIT would be two round trips
+that change nothing. See :meth:`fastmvc.repository.Repository.insert_row`.
+"""
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -121,6 +131,8 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.read_sessionmaker = async_sessionmaker(read_engine, expire_on_commit=False)
+        self._autocommit_engine: AsyncEngine | None = None if self.is_sqlite else read_engine
+        self._bound: AsyncConnection | None = None
         if read_urls and self.is_sqlite:
             raise ValueError("read replicas (DATABASE_READ_URLS) need a PostgreSQL primary")
         # Built with the primary's engine options, so pool size and timeouts match.
@@ -129,6 +141,28 @@ class Database:
             if read_urls
             else None
         )
+
+    def bind(self, connection: AsyncConnection | None) -> None:
+        """Run every session of this database inside ``connection``'s open transaction.
+
+        For tests: each :meth:`unit_of_work` and :meth:`read_session` then
+        joins that transaction with a SAVEPOINT of its own, so a failing
+        request rolls back to where it began, and the test's rollback undoes
+        everything. ``None`` unbinds. Everything that opens sessions through
+        this object follows, the CRUD routes and ``SessionDep`` alike.
+        """
+        self._bound = connection
+
+    @asynccontextmanager
+    async def _bound_session(self, connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            await session.close()
 
     @property
     def dialect_name(self) -> str:
@@ -159,11 +193,22 @@ class Database:
             self._turns.release()
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+    async def unit_of_work(self, *, lone_write: bool = False) -> AsyncIterator[AsyncSession]:
         """One transaction: commit when the block succeeds, roll back on any exception.
 
         Within a request, read sessions opened after this one go to the primary.
+
+        Args:
+            lone_write: The caller promises the block is one service write and
+                nothing after it touches the database (the CRUD routes). On
+                PostgreSQL the session then offers its autocommit engine
+                (:data:`AUTOCOMMIT_BIND`) so that a write of one statement
+                saves BEGIN and COMMIT; SQLite's cost no round trip.
         """
+        if self._bound is not None:
+            async with self._bound_session(self._bound) as bound:
+                yield bound
+            return
         pin_reads_to_primary()
         async with (
             self.turn(),
@@ -171,6 +216,8 @@ class Database:
             self.sessionmaker() as session,
             session.begin(),
         ):
+            if lone_write and self._autocommit_engine is not None:
+                session.info[AUTOCOMMIT_BIND] = self._autocommit_engine
             yield session
 
     @asynccontextmanager
@@ -182,6 +229,10 @@ class Database:
         them, which may lag the primary, unless ``primary`` is true or the
         request has already opened a unit of work.
         """
+        if self._bound is not None:
+            async with self._bound_session(self._bound) as bound:
+                yield bound
+            return
         if self.replicas is not None and not primary and not reads_pinned_to_primary():
             async with database_outages(), self.replicas.session() as replica_session:
                 if replica_session is not None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from fastmvc.db.outage import DatabaseUnavailableError, is_outage
-from fastmvc.errors import ConflictError, ValidationFailedError
+from fastmvc.errors import ConflictError, FastMVCError, ValidationFailedError
 
 __all__ = ["translate_errors"]
 
@@ -19,12 +19,38 @@ _FOREIGN_KEY = ("23503", "foreign key constraint")
 _NOT_NULL = ("23502", "not null constraint")
 
 
-def _matches(error: IntegrityError, markers: tuple[str, str]) -> bool:
+def _matches(orig: object, markers: tuple[str, str]) -> bool:
     code, fragment = markers
-    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate == code:
         return True
-    return fragment in str(error.orig).lower()
+    return fragment in str(orig).lower()
+
+
+def _integrity(orig: object, resource: str, deleting: bool) -> FastMVCError:
+    """The error for a constraint violation, from the driver's exception."""
+    if _matches(orig, _FOREIGN_KEY) and deleting:
+        return ConflictError(
+            f"{resource} is still referenced by other rows; delete or change those first",
+            response_key="error_still_referenced",
+        )
+    if _matches(orig, _FOREIGN_KEY):
+        return ValidationFailedError(
+            f"{resource} refers to a row that does not exist", response_key="error_foreign_key"
+        )
+    if _matches(orig, _NOT_NULL):
+        return ValidationFailedError(
+            f"{resource} is missing a required value", response_key="error_not_null"
+        )
+    if _matches(orig, _UNIQUE):
+        return ConflictError(f"{resource} already exists", response_key="error_duplicate")
+    return ConflictError(f"{resource} conflicts with existing data")
+
+
+def _data_error(resource: str) -> ValidationFailedError:
+    return ValidationFailedError(
+        f"{resource} has a value the database cannot store", response_key="error_data"
+    )
 
 
 @asynccontextmanager
@@ -39,34 +65,14 @@ async def translate_errors(resource: str, *, deleting: bool = False) -> AsyncIte
     try:
         yield
     except IntegrityError as error:
-        if _matches(error, _FOREIGN_KEY) and deleting:
-            raise ConflictError(
-                f"{resource} is still referenced by other rows; delete or change those first",
-                response_key="error_still_referenced",
-            ) from None
-        if _matches(error, _FOREIGN_KEY):
-            raise ValidationFailedError(
-                f"{resource} refers to a row that does not exist",
-                response_key="error_foreign_key",
-            ) from None
-        if _matches(error, _NOT_NULL):
-            raise ValidationFailedError(
-                f"{resource} is missing a required value", response_key="error_not_null"
-            ) from None
-        if _matches(error, _UNIQUE):
-            raise ConflictError(
-                f"{resource} already exists", response_key="error_duplicate"
-            ) from None
-        raise ConflictError(f"{resource} conflicts with existing data") from None
+        raise _integrity(error.orig, resource, deleting) from None
     except StaleDataError:
         raise ConflictError(
             f"{resource} was changed by someone else; reload it and retry",
             response_key="error_stale_version",
         ) from None
     except DataError:
-        raise ValidationFailedError(
-            f"{resource} has a value the database cannot store", response_key="error_data"
-        ) from None
+        raise _data_error(resource) from None
     except DBAPIError as error:
         if is_outage(error):
             raise DatabaseUnavailableError() from error
@@ -74,12 +80,17 @@ async def translate_errors(resource: str, *, deleting: bool = False) -> AsyncIte
         # some drivers raise it without SQLAlchemy's DataError wrapper.
         sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
         if sqlstate.startswith("22"):
-            raise ValidationFailedError(
-                f"{resource} has a value the database cannot store", response_key="error_data"
-            ) from None
+            raise _data_error(resource) from None
         raise
     except Exception as error:
         # Connecting fails with plain OSError; timeouts are TimeoutError.
         if is_outage(error):
             raise DatabaseUnavailableError() from error
+        # The driver's own errors, from statements run on it directly
+        # (fastmvc.repository.fastpath): SQLSTATE class 23 is a constraint.
+        sqlstate = str(getattr(error, "sqlstate", "") or "")
+        if sqlstate.startswith("23"):
+            raise _integrity(error, resource, deleting) from None
+        if sqlstate.startswith("22"):
+            raise _data_error(resource) from None
         raise

@@ -23,8 +23,9 @@ SQLAlchemy's own pool. It does so only when nothing is lost:
 
 from __future__ import annotations
 
+import functools
 import weakref
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from fastmvc.db.types import UTCDateTime
 
-__all__ = ["NATIVE_TYPES", "CompiledRead", "compiled_read"]
+__all__ = ["NATIVE_TYPES", "CompiledRead", "compiled_read", "compiled_write"]
 
 NATIVE_TYPES: tuple[type[Any], ...] = (
     Integer,
@@ -86,9 +87,16 @@ class CompiledRead:
 
     sql: str
     layout: tuple[tuple[bool, Any], ...]
+    defaults: tuple[tuple[str, Callable[[], Any]], ...] = ()
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        """The positional arguments for ``values`` of the runtime parameters."""
+        """The positional arguments for ``values`` of the runtime parameters.
+
+        Columns whose Python-side default or ``onupdate`` SQLAlchemy would
+        have computed (``urn``, ``updated_at``…) get theirs computed here.
+        """
+        if self.defaults:
+            values = {**values, **{name: make() for name, make in self.defaults}}
         return [values[item] if is_name else item for is_name, item in self.layout]
 
     async def fetch_one(
@@ -119,7 +127,7 @@ class CompiledRead:
 
 
 # Per pool (so per database), per model; forgotten with the engine.
-_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[type[Any], Any], CompiledRead | None]] = (
+_CACHE: weakref.WeakKeyDictionary[Any, dict[Hashable, CompiledRead | None]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -161,18 +169,72 @@ def compiled_read(
     return None if compiled is None else (engine, compiled)
 
 
+def compiled_write(
+    engine: AsyncEngine,
+    key: Hashable,
+    build: Callable[[], Any],
+    runtime_params: Collection[str],
+    column_types: Callable[[], Sequence[Any]],
+    *,
+    column_keys: Sequence[str] | None = None,
+) -> CompiledRead | None:
+    """A lone write's statement compiled for asyncpg, or ``None`` to use SQLAlchemy.
+
+    For an ``INSERT``/``UPDATE``/``DELETE … RETURNING`` that is its own
+    transaction (see ``Repository._writer``): the caller has checked that the
+    unit of work lent its autocommit ``engine``. Cached per pool and ``key``.
+
+    Args:
+        engine: The autocommit engine.
+        key: Tells the statement apart (model, verb, columns set…).
+        build: A zero-argument callable returning the statement.
+        runtime_params: Names of the bind parameters supplied per call.
+        column_types: A zero-argument callable returning the model's column types.
+        column_keys: For an ``INSERT``, the columns given.
+    """
+    if engine.dialect.driver != "asyncpg":
+        return None
+    per_pool = _CACHE.setdefault(engine.sync_engine.pool, {})
+    if key not in per_pool:
+        per_pool[key] = _compile(
+            engine, build(), runtime_params, column_types(), column_keys=column_keys
+        )
+    return per_pool[key]
+
+
+def _python_default(default: Any) -> Callable[[], Any] | None:
+    if default is None:
+        return None
+    if default.is_callable:
+        return functools.partial(default.arg, None)
+    if default.is_scalar:
+        return functools.partial(lambda value: value, default.arg)
+    return None
+
+
 def _compile(
     engine: AsyncEngine,
-    statement: Select[Any],
-    runtime_params: Sequence[str],
+    statement: Any,
+    runtime_params: Collection[str],
     column_types: Sequence[Any],
+    *,
+    column_keys: Sequence[str] | None = None,
 ) -> CompiledRead | None:
     if not all(_is_native(column_type) for column_type in column_types):
         return None
-    compiled = statement.compile(dialect=engine.dialect)
+    compiled = statement.compile(dialect=engine.dialect, column_keys=column_keys)
+    defaults: dict[str, Callable[[], Any]] = {}
+    for prefetch, attribute in ((compiled.insert_prefetch, "default"),
+                                (compiled.update_prefetch, "onupdate")):  # fmt: skip
+        for column in prefetch:
+            make = _python_default(getattr(column, attribute))
+            if make is None:
+                return None  # a default only SQLAlchemy knows how to run
+            defaults[column.key] = make
     names = compiled.positiontup or []
     params = compiled.params
     layout = tuple(
-        (True, name) if name in runtime_params else (False, params[name]) for name in names
+        (True, name) if name in runtime_params or name in defaults else (False, params[name])
+        for name in names
     )
-    return CompiledRead(sql=compiled.string, layout=layout)
+    return CompiledRead(sql=compiled.string, layout=layout, defaults=tuple(defaults.items()))

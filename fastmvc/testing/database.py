@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fastmvc.db.engine import Database
-from fastmvc.dependencies import get_primary_read_session, get_read_session, get_session
+from fastmvc.state import Runtime
 
 __all__ = [
     "bind_app_to_connection",
@@ -101,33 +101,12 @@ async def rollback_session(
 def bind_app_to_connection(app: FastAPI, connection: AsyncConnection) -> None:
     """Make every request of ``app`` use ``connection``'s open transaction.
 
-    Both session dependencies (the unit of work and the read session) are
-    overridden; each request gets its own session whose transaction is a
-    SAVEPOINT, so a failing request rolls back to where it started and the
-    test still sees everything earlier requests wrote.
+    The app's :class:`~fastmvc.db.Database` is bound to it (see
+    :meth:`~fastmvc.db.Database.bind`), so the CRUD routes, ``SessionDep``,
+    the read sessions and the token guard all join it; no dependency is
+    overridden. Each request's session is a SAVEPOINT, so a failing request
+    rolls back to where it started and the test still sees everything earlier
+    requests wrote.
     """
-
-    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
-        session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        try:
-            async with session.begin():
-                yield session
-        finally:
-            await session.close()
-
-    app.dependency_overrides[get_session] = session_in_test_transaction
-    app.dependency_overrides[get_read_session] = session_in_test_transaction
-    app.dependency_overrides[get_primary_read_session] = session_in_test_transaction
-    _bind_user_guard(app, session_in_test_transaction)
-
-
-def _bind_user_guard(app: FastAPI, sessions: Callable[[], AsyncIterator[AsyncSession]]) -> None:
-    """Let the embedded backend's user-row check read inside the test's transaction too."""
-    from fastmvc.auth.guard import UserRowGuard
-
-    runtime = getattr(app.state, "fastmvc", None)
-    guard = getattr(getattr(runtime, "tokens", None), "guard", None)
-    if isinstance(guard, UserRowGuard):
-        guard.open_session = asynccontextmanager(sessions)
+    runtime: Runtime = app.state.fastmvc
+    runtime.database.bind(connection)

@@ -27,7 +27,7 @@ def wrk() -> None:
 
 def test_crud_benchmark_runs_on_a_tiny_dataset(wrk: None) -> None:
     from benchmarks.crud import report
-    from benchmarks.crud.run import READ_SERVERS, WRITE_SERVERS, Options, run
+    from benchmarks.crud.run import CHANGE_SERVERS, READ_SERVERS, WRITE_SERVERS, Options, run
 
     dsn = f"postgresql://postgres@127.0.0.1:5432/fastmvc_bench_{uuid.uuid4().hex[:8]}"
     options = Options(
@@ -57,11 +57,14 @@ def test_crud_benchmark_runs_on_a_tiny_dataset(wrk: None) -> None:
         {("a", server) for server in READ_SERVERS}
         | {("b", server) for server in WRITE_SERVERS}
         | {("c", server) for server in WRITE_SERVERS}
+        | {(scenario, server) for scenario in "efg" for server in CHANGE_SERVERS}
     )
     for row in results.load:
         assert row["requests"] > 0, row
         assert row["non_2xx"] == 0, row
     assert [row["requests"] for row in results.deep] == [3, 3, 3]
-    names = {target.text.split(":")[0] for target in report.judge(asdict(results))}
-    assert {"a, c=8", "d"} <= names
+    targets = report.judge(asdict(results))
+    names = {target.text.split(":")[0] for target in targets}
+    assert {"a, c=8", "b, c=8", "c, c=8", "e, c=8", "f, c=8", "g, c=8", "d"} <= names
+    assert all(target.measured != "not measured" for target in targets)
     assert any("| a | 8 | fastmvc |" in line for line in report.markdown(asdict(results)))

@@ -10,11 +10,13 @@ import httpx
 import pytest
 from jose import jwt
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fastmvc.app import create_app
 from fastmvc.auth import auth_routers
 from fastmvc.security import RedisTokenStore
 from fastmvc.settings import Settings
+from fastmvc.testing import bind_app_to_connection
 from tests.integration.auth.auth_helpers import AuthTestUser, bearer, login, register
 from tests.services import require
 from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
@@ -119,12 +121,13 @@ def dying_redis() -> Iterator[ThrowawayRedis]:
 
 
 async def test_redis_outage_gives_503_not_401_or_500(
-    dying_redis: ThrowawayRedis, fastmvc_settings: Settings, app: Any
+    dying_redis: ThrowawayRedis, fastmvc_settings: Settings, app: Any, db_session: AsyncSession
 ) -> None:
     settings = fastmvc_settings.model_copy(update={"redis_url": dying_redis.url})
     outage_app = create_app(settings, routers=auth_routers(AuthTestUser))
     # Same rolled-back test session as the `app` fixture, so the user is visible.
-    outage_app.dependency_overrides = dict(app.dependency_overrides)
+    assert isinstance(db_session.bind, AsyncConnection)
+    bind_app_to_connection(outage_app, db_session.bind)
     transport = httpx.ASGITransport(app=outage_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         await register(client, "ada@example.com")
