@@ -15,7 +15,7 @@ column but JSON ones.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqladmin import ModelView, expose
 from sqlalchemy import JSON, Select, String, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -87,7 +88,8 @@ class EntityView(ModelView):
             # An admin creates rows for any user; the API takes the owner from the caller.
             values["owner_id"] = data["owner_id"]
         async with get_runtime(request).database.unit_of_work() as session:
-            return await self.service_class(session).create(values)
+            created = await self.service_class(session).create(values)
+            return await _entity(session, self.model, created)
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
         """Update through the service, refusing a stale ``version`` (optimistic locking)."""
@@ -96,9 +98,10 @@ class EntityView(ModelView):
         changes = validated(self.update_schema, values, partial=True)
         with stale_hint():
             async with get_runtime(request).database.unit_of_work() as session:
-                return await self.service_class(session).update(
+                updated = await self.service_class(session).update(
                     _primary_key(pk), changes, expected_version=expected
                 )
+                return await _entity(session, self.model, updated)
 
     async def delete_model(self, request: Request, pk: Any) -> None:
         """Delete through the service: soft on a soft-delete model."""
@@ -132,6 +135,15 @@ def stale_hint() -> Iterator[None]:
             f"{exc.message}. Nothing was saved: reload the page to see the current values.",
             response_key=exc.response_key,
         ) from None
+
+
+async def _entity(session: AsyncSession, model: type[Any], row: Mapping[str, Any]) -> Any:
+    """The mapped object of a row a service wrote: sqladmin inspects what a write returns.
+
+    The services write without the ORM and return plain records; this reads the
+    row back in the same transaction, so the admin shows what was committed.
+    """
+    return await session.get(model, row["id"], populate_existing=True)
 
 
 def _primary_key(value: Any) -> int:
