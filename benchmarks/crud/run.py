@@ -260,6 +260,7 @@ def run(options: Options) -> CrudResults:
     )
     with tempfile.TemporaryDirectory() as scripts:
         for name in READ_SERVERS:
+            asyncio.run(seed.settle(options.dsn))
             results.load.extend(_load_server(name, env, wrk, options, Path(scripts), token))
     start = time.perf_counter()
     current = asyncio.run(seed.grow(options.dsn, 0))
