@@ -13,12 +13,9 @@ import os
 
 from fastapi import FastAPI
 
-from benchmarks.crud.model import Product, ProductCreate, ProductOut, ProductUpdate
+from benchmarks.crud.apps import PublicProducts as Products
 from benchmarks.settings import bench_settings
 from fastmvc.app import create_app
-from fastmvc.controller import CRUDController
-from fastmvc.repository import Repository
-from fastmvc.service import CRUDService
 from fastmvc.settings import Settings
 
 __all__ = ["DSN_ENV", "REDIS_ENV", "memory_app", "redis_app"]
@@ -26,24 +23,6 @@ __all__ = ["DSN_ENV", "REDIS_ENV", "memory_app", "redis_app"]
 DSN_ENV = "FASTMVC_BENCH_RL_DSN"
 REDIS_ENV = "FASTMVC_BENCH_RL_REDIS_URL"
 POOL_SIZE = 10
-
-
-class ProductRepository(Repository[Product]):
-    model = Product
-
-
-class ProductService(CRUDService[Product, ProductRepository]):
-    repository_class = ProductRepository
-
-
-class Products(CRUDController):
-    prefix = "/products"
-    resource = "product"
-    public = True
-    service_class = ProductService
-    create_schema = ProductCreate
-    update_schema = ProductUpdate
-    out_schema = ProductOut
 
 
 def _settings(redis_url: str | None) -> Settings:
