@@ -70,8 +70,15 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
-    """The environment of the flow: no DATABASE_URL (SQLite), or a fresh PostgreSQL database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PYTEST_"))}
+    """The environment of the flow: no DATABASE_URL (SQLite), or a fresh PostgreSQL database.
+
+    The runner's own ``REDIS_URL`` stays out too: a served project on the
+    shared Redis would count its requests in the same ``127.0.0.1`` limiter
+    windows as every other served test of the hour, and meet 429s that are
+    not its own.
+    """
+    private = ("DATABASE_", "REDIS_", "PYTEST_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(private)}
     env |= {"NO_COLOR": "1", "COLUMNS": "200"}
     if request.param == "sqlite":
         yield env
