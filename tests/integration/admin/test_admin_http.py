@@ -22,6 +22,7 @@ from tests.integration.admin.conftest import (
     csrf_of,
     sign_in,
 )
+from tests.services import REDIS_URL as TEST_REDIS_URL
 
 pytestmark = pytest.mark.slow
 
@@ -268,7 +269,7 @@ async def test_the_admin_is_off_when_disabled_and_by_default_in_production(
         assert (await http.get("/admin/login")).status_code == 404
     production = Settings(
         environment="production",
-        redis_url="redis://127.0.0.1:6379/0",
+        redis_url=TEST_REDIS_URL,
         jwt_secret_key=secrets.token_urlsafe(48),
     )
     assert production.admin_enabled is False

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from fastmvc.app import create_app
 from fastmvc.settings import Settings
+from tests.services import REDIS_URL as TEST_REDIS_URL
 
 ClientFor = Callable[..., httpx.AsyncClient]
 
@@ -84,7 +85,7 @@ async def test_docs_enabled_false_serves_none_of_it(client_for: ClientFor, path:
 def test_production_turns_docs_off_unless_asked() -> None:
     production = {
         "environment": "production",
-        "redis_url": "redis://127.0.0.1:6379/0",
+        "redis_url": TEST_REDIS_URL,
         "jwt_secret_key": "Zq8v3N1xK7pW2rT9yB4mC6hJ0sL5dF8gA3eR7uI1oP2",
     }
     assert Settings(_env_file=None, **production).docs_enabled is False  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from fastmvc.db import Database
 from fastmvc.redis import create_redis, is_cluster
 from fastmvc.settings import Settings
+from tests.services import REDIS_URL as TEST_REDIS_URL
 
 STRONG_SECRET = "Q7vN2pX9rT4mW8zLk3jH6gF5dS1aP0oIuY2tR"
 
@@ -57,7 +58,7 @@ def test_production_accepts_a_cluster_in_place_of_redis_url() -> None:
 
 async def test_the_factory_builds_a_cluster_client_only_for_cluster_nodes() -> None:
     cluster = create_redis(Settings(redis_cluster_nodes="127.0.0.1:7000", redis_url="redis://x"))
-    plain = create_redis(Settings(redis_url="redis://127.0.0.1:6379/0"))
+    plain = create_redis(Settings(redis_url=TEST_REDIS_URL))
     try:
         assert is_cluster(cluster)
         assert plain is not None and not is_cluster(plain)
