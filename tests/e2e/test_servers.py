@@ -146,6 +146,12 @@ async def test_graceful_shutdown_finishes_accepted_requests(server: str, tmp_pat
     with fastmvc_run(
         root, server, "--workers", "2", env=_env(root), log=tmp_path / "server.log"
     ) as running:
+        # The first worker to start answers /health/live; the second may still
+        # be importing. Stop only once both have started, so that both stop.
+        started = time.monotonic() + 60
+        while _events(root).count("lifespan.startup.complete") < 2:
+            assert time.monotonic() < started, "the second worker did not start"
+            await asyncio.sleep(0.05)
         async with httpx.AsyncClient(base_url=running.base_url, timeout=20) as client:
             slow = [asyncio.create_task(client.get("/probe/slow?seconds=2")) for _ in range(3)]
             deadline = time.monotonic() + 10
