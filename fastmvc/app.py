@@ -3,7 +3,8 @@
 It builds the :class:`~fastmvc.state.Runtime` (database, Redis, limiter,
 cache, tokens, password hasher) from :class:`~fastmvc.settings.Settings`,
 installs the pure-ASGI middleware stack and the envelope exception handlers,
-adds the health routes and then the caller's routers.
+adds the health routes and then the caller's routers, which the router
+tries first wherever that changes no answer (:mod:`fastmvc.route_order`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from fastmvc.logging import configure_logging
 from fastmvc.openapi import error_responses
 from fastmvc.openapi_clients import operation_id
 from fastmvc.redis import create_redis
+from fastmvc.route_order import FrameworkRoute, app_routes_first
 from fastmvc.settings import Settings, get_settings
 from fastmvc.state import Runtime, get_runtime
 
@@ -261,9 +263,15 @@ def create_app(
         from fastmvc.tracing import install_tracing
 
         install_tracing(app, runtime)
-    app.include_router(_health_router())
+    # Everything so far is the framework's; the app's routers come next, and
+    # are then tried first wherever that changes no answer (fastmvc.route_order).
+    framework: list[FrameworkRoute] = [(route, [route]) for route in app.router.routes]
+    health = _health_router()
+    app.include_router(health)
+    framework.append((app.router.routes[-1], health.routes))
     for router in routers:
         app.include_router(router)
+    app_routes_first(app.router, framework)
     if configure is not None:
         configure(app)
     return app
