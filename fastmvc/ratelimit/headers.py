@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from fastmvc.ratelimit.result import RateLimitResult
+from fastmvc.ratelimit.result import RateLimitResult, WindowState
 from fastmvc.ratelimit.rules import RateLimitRule
 
 __all__ = ["rate_limit_header_pairs", "rate_limit_headers", "whole_seconds"]
@@ -65,48 +65,72 @@ def rate_limit_headers(result: RateLimitResult) -> dict[str, str]:
 
 # Keyed by the rules' ids: an entry holds its rules, so while it is cached no
 # other object can take one of those ids.
-_POLICIES: dict[tuple[int, ...], tuple[tuple[RateLimitRule, ...], bytes]] = {}
-_MAX_POLICIES = 256
+_PLANS: dict[tuple[int, ...], _HeaderPlan] = {}
+_MAX_PLANS = 256
 
 
-def _policy_bytes(result: RateLimitResult) -> bytes:
-    """``RateLimit-Policy`` depends only on the rules: encoded once per rule set."""
-    key = tuple(id(window.rule) for window in result.windows)
-    cached = _POLICIES.get(key)
-    if cached is not None:
-        return cached[1]
-    rules = tuple(window.rule for window in result.windows)
-    policy = ", ".join(
-        f'"{rule.name}";q={rule.limit};w={rule.window_seconds}' for rule in rules
-    ).encode("latin-1")
-    if len(_POLICIES) < _MAX_POLICIES:
-        _POLICIES[key] = (rules, policy)
-    return policy
+class _HeaderPlan:
+    """What the headers of one rule set share, encoded once: the policy and each item's name."""
+
+    __slots__ = ("items", "policy", "rules")
+
+    def __init__(self, rules: tuple[RateLimitRule, ...]) -> None:
+        self.rules = rules
+        self.policy = ", ".join(
+            f'"{rule.name}";q={rule.limit};w={rule.window_seconds}' for rule in rules
+        ).encode("latin-1")
+        self.items = tuple(f'"{rule.name}";r='.encode("latin-1") for rule in rules)
+
+
+def _plan(windows: tuple[WindowState, ...]) -> _HeaderPlan:
+    key = tuple([id(window.rule) for window in windows])
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _HeaderPlan(tuple(window.rule for window in windows))
+        if len(_PLANS) < _MAX_PLANS:
+            _PLANS[key] = plan
+    return plan
 
 
 def rate_limit_header_pairs(result: RateLimitResult) -> list[tuple[bytes, bytes]]:
     """The headers of an *allowed* ``result`` as raw ASGI pairs; empty when nothing was counted.
 
     The same values as :func:`rate_limit_headers`, built for the hot path:
-    every allowed request of a limited route sends them.
+    every allowed request of a limited route sends them, so what depends
+    only on the rules is encoded once per rule set, and one loop over the
+    windows finds the binding window and writes the ``RateLimit`` items.
     """
     windows = result.windows
     if not windows:
         return []
-    binding = result.binding
+    plan = _plan(windows)
+    items = []
+    refused: WindowState | None = None
+    fewest: WindowState | None = None
+    for item, window in zip(plan.items, windows, strict=True):
+        items.append(item + b"%d;t=%d" % (window.remaining, whole_seconds(window.reset_after)))
+        # The choice of RateLimitResult.binding, in the same pass.
+        wait = window.retry_after
+        if wait is not None:
+            if refused is None or wait > (refused.retry_after or 0.0):
+                refused = window
+        elif fewest is None or (window.remaining, -window.reset_after) < (
+            fewest.remaining,
+            -fewest.reset_after,
+        ):
+            fewest = window
+    binding = refused if refused is not None else fewest
     assert binding is not None
-    current = ", ".join(
-        f'"{w.rule.name}";r={w.remaining};t={whole_seconds(w.reset_after)}' for w in windows
-    )
     reset = binding.retry_after if binding.retry_after is not None else binding.reset_after
     pairs = [
-        (b"ratelimit-policy", _policy_bytes(result)),
-        (b"ratelimit", current.encode("latin-1")),
+        (b"ratelimit-policy", plan.policy),
+        (b"ratelimit", b", ".join(items)),
         (b"x-ratelimit-limit", b"%d" % binding.rule.limit),
         (b"x-ratelimit-remaining", b"%d" % binding.remaining),
         (b"x-ratelimit-reset", b"%d" % whole_seconds(reset)),
     ]
-    retry_after = result.retry_after
-    if retry_after is not None:
+    if refused is not None:
+        retry_after = result.retry_after
+        assert retry_after is not None
         pairs.append((b"retry-after", b"%d" % max(1, whole_seconds(retry_after))))
     return pairs

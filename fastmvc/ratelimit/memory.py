@@ -53,13 +53,19 @@ class MemoryRateLimitBackend:
         """Check and maybe record one hit; see :class:`~fastmvc.ratelimit.RateLimitBackend`."""
         now = self._clock()
         logs = [self._log(key, rule, now) for rule in rules]
-        allowed = all(len(log) < rule.limit for rule, log in zip(rules, logs, strict=True))
-        windows = []
+        allowed = True
         for rule, log in zip(rules, logs, strict=True):
-            if allowed:
+            if len(log) >= rule.limit:
+                allowed = False
+                break
+        if allowed:
+            for log in logs:
                 log.append(now)
-            windows.append(_state(rule, log, now, refused=not allowed))
-        return RateLimitResult(allowed=allowed, windows=tuple(windows))
+        refused = not allowed
+        windows = tuple(
+            [_state(rule, log, now, refused=refused) for rule, log in zip(rules, logs, strict=True)]
+        )
+        return RateLimitResult(allowed=allowed, windows=windows)
 
     def _log(self, key: str, rule: RateLimitRule, now: float) -> deque[float]:
         slot = (key, rule.window_seconds)
