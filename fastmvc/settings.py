@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     password_reset_rate_limit_per_minute: int = Field(default=5, ge=1)
     # Clients are limited per IPv6 network of this size: one host usually owns a whole /64.
     rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
+    # Redis key prefix of the limiter windows: apps (or test runs) sharing one
+    # Redis count apart under different prefixes. No braces: each key ends in
+    # the {hash tag} Redis Cluster places it by, and a brace here would cut it.
+    rate_limit_prefix: str = Field(
+        default="fastmvc:rl", min_length=1, max_length=64, pattern=r"^[^{}]+$"
+    )
 
     # observability (DOCS_ENABLED defaults to false in production, see _secure_defaults)
     docs_enabled: bool = True

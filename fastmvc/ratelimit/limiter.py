@@ -118,8 +118,8 @@ def build_limiter(settings: Settings, redis: RedisClient | None) -> RateLimiter:
     """Build the app's limiter: Redis when a client is given, memory otherwise.
 
     Args:
-        settings: Supplies ``RATE_LIMIT_PER_MINUTE``, ``RATE_LIMIT_PER_HOUR``
-            and ``RATE_LIMIT_FAIL_OPEN``.
+        settings: Supplies ``RATE_LIMIT_PER_MINUTE``, ``RATE_LIMIT_PER_HOUR``,
+            ``RATE_LIMIT_FAIL_OPEN`` and ``RATE_LIMIT_PREFIX`` (Redis keys).
         redis: The shared client from :func:`fastmvc.redis.create_redis`, or ``None``.
     """
     backend: RateLimitBackend
@@ -128,7 +128,7 @@ def build_limiter(settings: Settings, redis: RedisClient | None) -> RateLimiter:
     else:
         from fastmvc.ratelimit.redis_backend import RedisRateLimitBackend
 
-        backend = RedisRateLimitBackend(redis)
+        backend = RedisRateLimitBackend(redis, prefix=settings.rate_limit_prefix)
     return RateLimiter(
         backend,
         rules=default_rules(settings),

@@ -5,7 +5,9 @@ Fixtures:
 - ``fastmvc_settings``: :class:`~fastmvc.settings.Settings` for tests. The
   database is ``DATABASE_URL`` when set (a throwaway PostgreSQL database is
   created next to it), else a SQLite file in a temporary folder; rate limits
-  are raised so tests do not trip them.
+  are raised so tests do not trip them. On a Redis, the session keeps its
+  limiter windows and token marks under key prefixes of its own, deleted
+  when it ends.
 - ``fastmvc_app_factory``: override it in your ``conftest.py`` to return your
   project's app factory (a callable taking ``Settings``).
 - ``fastmvc_database``: the session-wide :class:`~fastmvc.db.Database` with
@@ -19,7 +21,8 @@ Fixtures:
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -77,9 +80,49 @@ def fastmvc_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
 
 
 @pytest.fixture(scope="session")
-def fastmvc_settings(fastmvc_database_url: str) -> Settings:
-    """Settings for the test session."""
-    return Settings(database_url=fastmvc_database_url, **TEST_OVERRIDES)  # type: ignore[arg-type]
+def fastmvc_settings(fastmvc_database_url: str) -> Iterator[Settings]:
+    """Settings for the test session.
+
+    ``RATE_LIMIT_PREFIX`` and ``TOKEN_STORE_PREFIX``, unless the environment
+    or ``.env`` sets them, get a value unique to the session
+    (``fastmvc-test-<random>:rl`` and ``:tok``), and the keys under them are
+    deleted when the session ends (``SCAN`` and ``UNLINK`` on those prefixes
+    only). On a Redis shared with a dev server or another test run, the tests
+    then never count their requests in its rate-limit windows, nor revoke its
+    users' tokens, and leave nothing behind.
+    """
+    settings = Settings(database_url=fastmvc_database_url, **TEST_OVERRIDES)  # type: ignore[arg-type]
+    run = f"fastmvc-test-{secrets.token_hex(6)}"
+    own = {
+        name: f"{run}:{suffix}"
+        for name, suffix in (("rate_limit_prefix", "rl"), ("token_store_prefix", "tok"))
+        if name not in settings.model_fields_set
+    }
+    # Valid by construction (hex, no braces), so no second validation is needed.
+    settings = settings.model_copy(update=own)
+    yield settings
+    if own and settings.uses_redis:
+        import anyio
+
+        anyio.run(_delete_keys, settings, own.values())
+
+
+async def _delete_keys(settings: Settings, prefixes: Iterable[str]) -> None:
+    """Delete every key under ``prefixes`` (on each primary of a cluster)."""
+    from fastmvc.cache import CacheUnavailableError, RedisCacheBackend
+    from fastmvc.redis import create_redis
+
+    client = create_redis(settings)
+    assert client is not None
+    try:
+        backend = RedisCacheBackend(client)
+        for prefix in prefixes:
+            await backend.delete_prefix(f"{prefix}:")
+    except CacheUnavailableError:
+        # A Redis gone by now: the keys expire with their windows and marks.
+        pass
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture

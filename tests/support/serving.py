@@ -34,6 +34,9 @@ _PRIVATE_PREFIXES = (
     *("PROMETHEUS_", "OTEL_"),
 )
 _PRIVATE_NAMES = ("ENVIRONMENT", "DOCS_ENABLED", "CORS_ORIGINS", "FORWARDED_ALLOW_IPS")
+# ...except the run's own Redis key prefixes (tests/conftest.py): a served
+# project given a shared Redis keeps its keys under them too.
+_RUN_NAMES = ("RATE_LIMIT_PREFIX", "TOKEN_STORE_PREFIX")
 
 
 def wait_until_live(
@@ -72,7 +75,8 @@ def cli_env(**settings: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(_PRIVATE_PREFIXES) and key not in _PRIVATE_NAMES
+        if key in _RUN_NAMES
+        or (not key.startswith(_PRIVATE_PREFIXES) and key not in _PRIVATE_NAMES)
     }
     return env | {"NO_COLOR": "1", "COLUMNS": "200"} | settings
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import Field
 
 from fastmvc.app import create_app
-from fastmvc.controller import CRUDController
-from fastmvc.db import Database
+from fastmvc.controller import Controller, CRUDController
 from fastmvc.dto import DTO, OutDTO
 from fastmvc.repository import Repository
 from fastmvc.service import CRUDService
 from fastmvc.settings import Settings
-from fastmvc.testing import TEST_OVERRIDES, bind_app_to_connection, rollback_session
+from fastmvc.testing import TEST_OVERRIDES
 from tests.models import Widget
-from tests.support.signed_in import bearer
 
 
 class WidgetRepository(Repository[Widget]):
@@ -71,26 +67,8 @@ class PrivateWidgetController(WidgetController):
 
 
 @pytest.fixture
-async def app(database: Database) -> AsyncIterator[FastAPI]:
-    settings = Settings(
-        database_url=database.url.render_as_string(hide_password=False), **TEST_OVERRIDES
-    )  # type: ignore[arg-type]
-    application = create_app(
-        settings, routers=[WidgetController.as_router(), PrivateWidgetController.as_router()]
-    )
-    async with rollback_session(database) as (connection, _session):
-        bind_app_to_connection(application, connection)
-        yield application
-    await application.state.fastmvc.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in as user 1 (writes need a token even on a public entity)."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=bearer(app)
-    ) as http:
-        yield http
+def controllers() -> tuple[type[Controller], ...]:
+    return (WidgetController, PrivateWidgetController)
 
 
 def assert_failed(response: httpx.Response, status: int, key: str | None = None) -> dict:

@@ -16,21 +16,17 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData
 
-from fastmvc.app import create_app
+from fastmvc.controller import Controller
 from fastmvc.db import Base, Database
 from fastmvc.errors import ConflictError
 from fastmvc.repository import Repository
 from fastmvc.repository.record import Record
 from fastmvc.service import CRUDService
-from fastmvc.settings import Settings
-from fastmvc.testing import TEST_OVERRIDES, temporary_postgres_database
 from tests.integration.access.authz_app import AuthzBase, NoteRepository, User
 from tests.integration.app.test_crud_http import WidgetController, WidgetService
 from tests.models import Memo
-from tests.services import require
-from tests.support.signed_in import bearer
 
 pytestmark = pytest.mark.postgres
 
@@ -70,56 +66,30 @@ class UserRepository(Repository[User]):
     model = User
 
 
+@pytest.fixture
+def controllers() -> tuple[type[Controller], ...]:
+    return (WidgetController, HookedWidgetController)
+
+
 @pytest.fixture(scope="module")
-async def database_url() -> AsyncIterator[str]:
-    async with temporary_postgres_database(require("postgres")) as url:
-        database = Database(url, pool_size=2)
-        await database.create_all(Base.metadata)
-        await database.create_all(AuthzBase.metadata)
-        await database.dispose()
-        yield url
+def committing_metadata() -> tuple[MetaData, ...]:
+    return (Base.metadata, AuthzBase.metadata)
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, pool_size=2)
+def app(committing_app: FastAPI) -> FastAPI:
+    """No override and no SAVEPOINT: the app commits through its own sessions."""
+    return committing_app
+
+
+@pytest.fixture
+async def database(committing_database_url: str) -> AsyncIterator[Database]:
+    """A database of its own on the module's PostgreSQL, for tests that write without HTTP."""
+    database = Database(committing_database_url, pool_size=2)
     try:
         yield database
     finally:
         await database.dispose()
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[FastAPI]:
-    application = create_app(
-        Settings(database_url=database_url, **TEST_OVERRIDES),  # type: ignore[arg-type]
-        routers=[WidgetController.as_router(), HookedWidgetController.as_router()],
-        setup_logging=False,
-    )
-    try:
-        yield application
-    finally:
-        await application.state.fastmvc.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers=bearer(app)
-    ) as http:
-        yield http
-
-
-@pytest.fixture
-async def outside(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A second connection, not the app's: it only sees what was committed."""
-    dsn = make_url(database_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 def unique(label: str) -> str:

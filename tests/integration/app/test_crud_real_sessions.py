@@ -8,7 +8,6 @@ app, checks what really reached the database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,17 +15,11 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
-from fastmvc.app import create_app
-from fastmvc.db import Base, Database
+from fastmvc.controller import Controller
 from fastmvc.errors import ConflictError
-from fastmvc.settings import Settings
-from fastmvc.testing import TEST_OVERRIDES, temporary_postgres_database
 from tests.integration.app.test_crud_http import WidgetController, WidgetService
 from tests.models import Widget
-from tests.services import require
-from tests.support.signed_in import bearer
 
 pytestmark = pytest.mark.postgres
 
@@ -45,48 +38,15 @@ class RefusingWidgetController(WidgetController):
     service_class = RefusingWidgetService
 
 
-@pytest.fixture(scope="module")
-async def database_url() -> AsyncIterator[str]:
-    async with temporary_postgres_database(require("postgres")) as url:
-        database = Database(url, pool_size=2)
-        await database.create_all(Base.metadata)
-        await database.dispose()
-        yield url
+@pytest.fixture
+def controllers() -> tuple[type[Controller], ...]:
+    return (WidgetController, RefusingWidgetController)
 
 
 @pytest.fixture
-async def app(database_url: str) -> AsyncIterator[FastAPI]:
-    application = create_app(
-        Settings(database_url=database_url, **TEST_OVERRIDES),  # type: ignore[arg-type]
-        routers=[WidgetController.as_router(), RefusingWidgetController.as_router()],
-        setup_logging=False,
-    )
-    assert application.dependency_overrides == {}
-    try:
-        yield application
-    finally:
-        await application.state.fastmvc.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Signed in as user 1: writes need a token even on a public entity."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers=bearer(app)
-    ) as http:
-        yield http
-
-
-@pytest.fixture
-async def outside(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A second connection, not the app's: it only sees what was committed."""
-    dsn = make_url(database_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def app(committing_app: FastAPI) -> FastAPI:
+    """No override and no SAVEPOINT: the app commits through its own sessions."""
+    return committing_app
 
 
 def unique(label: str) -> str:

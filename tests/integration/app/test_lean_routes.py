@@ -16,15 +16,10 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from fastmvc.app import create_app
 from fastmvc.controller import Controller, envelope, get
-from fastmvc.db import Database
 from fastmvc.dependencies import ReadSessionDep, get_read_session
 from fastmvc.errors import ForbiddenError
-from fastmvc.settings import Settings
-from fastmvc.testing import TEST_OVERRIDES, bind_app_to_connection, rollback_session
 from tests.integration.app.test_crud_http import PrivateWidgetController, WidgetController
-from tests.support.signed_in import bearer
 
 EXTRA_CALLS: list[str] = []
 
@@ -65,31 +60,8 @@ def solved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-async def app(database: Database) -> AsyncIterator[FastAPI]:
-    settings = Settings(
-        database_url=database.url.render_as_string(hide_password=False), **TEST_OVERRIDES
-    )  # type: ignore[arg-type]
-    application = create_app(
-        settings,
-        routers=[
-            WidgetController.as_router(),
-            PrivateWidgetController.as_router(),
-            GuardedWidgetController.as_router(),
-            CustomController.as_router(),
-        ],
-    )
-    async with rollback_session(database) as (connection, _session):
-        bind_app_to_connection(application, connection)
-        yield application
-    await application.state.fastmvc.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=bearer(app)
-    ) as http:
-        yield http
+def controllers() -> tuple[type[Controller], ...]:
+    return (WidgetController, PrivateWidgetController, GuardedWidgetController, CustomController)
 
 
 async def test_every_crud_verb_answers_without_solving_dependencies(

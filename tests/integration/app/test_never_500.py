@@ -7,42 +7,22 @@ and what a later GET shows.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from fastmvc.app import create_app
-from fastmvc.db import Database
+from fastmvc.controller import Controller
 from fastmvc.settings import Settings
-from fastmvc.testing import TEST_OVERRIDES, bind_app_to_connection, rollback_session
+from fastmvc.testing import TEST_OVERRIDES
 from tests.integration.app.never500_app import HolderController, SampleController, sample_payload
 from tests.support.signed_in import bearer
 
 
 @pytest.fixture
-async def app(database: Database) -> AsyncIterator[FastAPI]:
-    settings = Settings(
-        database_url=database.url.render_as_string(hide_password=False), **TEST_OVERRIDES
-    )  # type: ignore[arg-type]
-    application = create_app(
-        settings, routers=[HolderController.as_router(), SampleController.as_router()]
-    )
-    async with rollback_session(database) as (connection, _session):
-        bind_app_to_connection(application, connection)
-        yield application
-    await application.state.fastmvc.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in as user 1: writes need a token even on a public entity."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=bearer(app)
-    ) as http:
-        yield http
+def controllers() -> tuple[type[Controller], ...]:
+    return (HolderController, SampleController)
 
 
 def failed(response: httpx.Response, status: int, key: str) -> dict[str, Any]:

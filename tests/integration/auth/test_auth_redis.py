@@ -42,9 +42,9 @@ def fastmvc_app_factory(redis_url: str) -> Any:
 async def client(app: Any, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client from an address of its own, whose rate-limit keys are deleted afterwards.
 
-    The app keeps its limiter windows in the shared Redis under the fixed
-    ``fastmvc:rl`` prefix, keyed by client IP; a unique IP makes this test's
-    keys its own, so deleting them never touches another run's.
+    The app keeps its limiter windows in the shared Redis under the run's
+    ``RATE_LIMIT_PREFIX``, keyed by client IP; a unique IP makes this test's
+    keys its own, so deleting them never touches another test's.
     """
     ip = "10." + ".".join(str(byte) for byte in secrets.token_bytes(3))
     transport = httpx.ASGITransport(app=app, client=(ip, 50000))
@@ -54,7 +54,8 @@ async def client(app: Any, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         redis = Redis.from_url(redis_url)
         # {ip:10.1.2.3}, and the login limiter's {login:10.1.2.3:<email digest>}.
-        pattern = f"fastmvc:rl:{{*:{ip}[:}}]*"
+        prefix = app.state.fastmvc.settings.rate_limit_prefix
+        pattern = f"{prefix}:{{*:{ip}[:}}]*"
         keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
         if keys:
             await redis.delete(*keys)
@@ -62,13 +63,14 @@ async def client(app: Any, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def families(redis_url: str) -> AsyncIterator[list[str]]:
+async def families(app: Any, redis_url: str) -> AsyncIterator[list[str]]:
     """Families a test created; their denylist keys are deleted afterwards."""
     seen: list[str] = []
     yield seen
     client = Redis.from_url(redis_url)
+    prefix = app.state.fastmvc.settings.token_store_prefix
     for fam in seen:
-        keys = [key async for key in client.scan_iter(match=f"fastmvc:tok:{{{fam}}}:*")]
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:{{{fam}}}:*")]
         if keys:
             await client.delete(*keys)
     await client.aclose()
@@ -84,7 +86,7 @@ async def test_app_uses_the_redis_store(app: Any) -> None:
 
 
 async def test_logout_and_reuse_detection_through_redis(
-    client: httpx.AsyncClient, redis_url: str, families: list[str]
+    app: Any, client: httpx.AsyncClient, redis_url: str, families: list[str]
 ) -> None:
     await register(client, "ada@example.com")
     first = await login(client, "ada@example.com")
@@ -108,7 +110,7 @@ async def test_logout_and_reuse_detection_through_redis(
 
     # The revocations are in Redis, where every worker sees them.
     client_redis = Redis.from_url(redis_url)
-    fam_key = f"fastmvc:tok:{{{families[1]}}}:fam"
+    fam_key = f"{app.state.fastmvc.settings.token_store_prefix}:{{{families[1]}}}:fam"
     assert await client_redis.exists(fam_key)
     assert 0 < await client_redis.ttl(fam_key) <= 7 * 24 * 3600 + 60
     await client_redis.aclose()

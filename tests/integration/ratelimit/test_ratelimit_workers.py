@@ -14,18 +14,22 @@ import httpx
 import pytest
 
 from tests.integration.ratelimit.ratelimit_support import connect
-from tests.services import require
+from tests.services import RATE_LIMIT_PREFIX, require
 from tests.support.servers import SERVERS, fastmvc_run, write_project
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 LIMIT = 50
 REQUESTS = 400
-# The app's key prefix is fixed, so this test's client is an address of its
-# own (sent through a trusted X-Forwarded-For): its keys meet no other
-# suite's on the shared TEST_REDIS_URL, and only they are deleted.
+# The workers inherit the run's RATE_LIMIT_PREFIX (tests/conftest.py), and
+# the client is an address of its own (sent through a trusted
+# X-Forwarded-For): each server's burst starts from empty windows, and only
+# its keys are deleted from the shared TEST_REDIS_URL.
 CLIENT_IP = f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
-CLIENT_KEYS = (f"fastmvc:rl:{{ip:{CLIENT_IP}}}:60", f"fastmvc:rl:{{ip:{CLIENT_IP}}}:3600")
+CLIENT_KEYS = (
+    f"{RATE_LIMIT_PREFIX}:{{ip:{CLIENT_IP}}}:60",
+    f"{RATE_LIMIT_PREFIX}:{{ip:{CLIENT_IP}}}:3600",
+)
 
 
 # The app under test, with each response naming the worker process that sent it.

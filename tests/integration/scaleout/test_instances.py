@@ -21,7 +21,7 @@ from fastmvc.app import create_runtime
 from fastmvc.settings import Settings
 from fastmvc.testing import temporary_postgres_database
 from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst
-from tests.services import require
+from tests.services import RATE_LIMIT_PREFIX, require
 from tests.support.redis_server import ThrowawayRedis, throwaway_redis_server
 from tests.support.serving import generate_project, run_cli, served_process
 
@@ -29,7 +29,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 LIMIT = 30
 REQUESTS = 120
-LOCAL_LIMITER_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
+# The served apps inherit the run's RATE_LIMIT_PREFIX (tests/conftest.py).
+LOCAL_LIMITER_KEYS = (
+    f"{RATE_LIMIT_PREFIX}:{{ip:127.0.0.1}}:60",
+    f"{RATE_LIMIT_PREFIX}:{{ip:127.0.0.1}}:3600",
+)
 
 
 @pytest.fixture(scope="module")

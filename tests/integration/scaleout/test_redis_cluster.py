@@ -26,6 +26,7 @@ from fastmvc.security.tokens import TokenPair
 from fastmvc.settings import Settings
 from fastmvc.state import Runtime
 from tests.integration.scaleout.scaleout_support import assert_exact_limit, burst
+from tests.services import RATE_LIMIT_PREFIX, TOKEN_STORE_PREFIX
 from tests.support.redis_cluster import ThrowawayCluster
 from tests.support.serving import served_process
 
@@ -34,7 +35,11 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 SECRET = "k7Qp2vX9mR4tL8wZ1nB6yC3hF5jD0sGe"
 LIMIT = 40
 REQUESTS = 200
-LOCAL_LIMITER_KEYS = ("fastmvc:rl:{ip:127.0.0.1}:60", "fastmvc:rl:{ip:127.0.0.1}:3600")
+# The served apps inherit the run's RATE_LIMIT_PREFIX (tests/conftest.py).
+LOCAL_LIMITER_KEYS = (
+    f"{RATE_LIMIT_PREFIX}:{{ip:127.0.0.1}}:60",
+    f"{RATE_LIMIT_PREFIX}:{{ip:127.0.0.1}}:3600",
+)
 
 
 def cluster_settings(cluster: ThrowawayCluster, tmp_path: Path, **overrides: object) -> Settings:
@@ -202,7 +207,7 @@ async def test_logout_revokes_on_the_cluster(
                         await tokens.verify_access(rotated.access_token)
         async with cluster_client(redis_cluster, tmp_path) as client:
             fams = {principal.fam for principal in principals}
-            nodes = {node_of(client, _fam_key("fastmvc:tok", fam)) for fam in fams}
+            nodes = {node_of(client, _fam_key(TOKEN_STORE_PREFIX, fam)) for fam in fams}
             assert len(nodes) > 1  # the families really were spread over the primaries
 
 
@@ -298,7 +303,7 @@ async def test_a_dead_primary_follows_the_outage_rules(
 
 def token_node(client: RedisCluster, runtime: Runtime, pair: TokenPair) -> int:
     fam = runtime.tokens.decode(pair.access_token, typ="access").fam
-    return node_of(client, _fam_key("fastmvc:tok", fam))
+    return node_of(client, _fam_key(TOKEN_STORE_PREFIX, fam))
 
 
 def _value(value: str):  # type: ignore[no-untyped-def]

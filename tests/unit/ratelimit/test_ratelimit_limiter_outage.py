@@ -120,6 +120,16 @@ def test_build_limiter_uses_redis_when_given_a_client() -> None:
     assert limiter.fail_open is True
 
 
+def test_build_limiter_keys_its_windows_under_rate_limit_prefix() -> None:
+    client = Redis()  # never connected
+    limiter = build_limiter(Settings(rate_limit_prefix="shop-eu:rl"), client)
+    assert isinstance(limiter.backend, RedisRateLimitBackend)
+    assert limiter.backend.keys_for("ip:203.0.113.7", limiter.rules) == [
+        "shop-eu:rl:{ip:203.0.113.7}:60",
+        "shop-eu:rl:{ip:203.0.113.7}:3600",
+    ]
+
+
 async def test_each_key_has_its_own_window() -> None:
     limiter = RateLimiter(MemoryRateLimitBackend(), rules=RULES)
     assert (await limiter.check("a")).allowed

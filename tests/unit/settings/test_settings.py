@@ -62,6 +62,39 @@ def test_bad_proxy_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+def test_rate_limit_prefix_defaults_and_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The suite's conftest exports a prefix of its own; the default shows without it.
+    monkeypatch.delenv("RATE_LIMIT_PREFIX", raising=False)
+    assert Settings().rate_limit_prefix == "fastmvc:rl"
+    monkeypatch.setenv("RATE_LIMIT_PREFIX", "shop-eu:rl")
+    assert Settings().rate_limit_prefix == "shop-eu:rl"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "message"),
+    [
+        ("", "at least 1 character"),
+        ("x" * 65, "at most 64 characters"),
+        ("app{a}:rl", "should match pattern"),
+        ("app:rl{", "should match pattern"),
+        ("app}:rl", "should match pattern"),
+    ],
+)
+def test_a_bad_rate_limit_prefix_is_refused(
+    monkeypatch: pytest.MonkeyPatch, prefix: str, message: str
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PREFIX", prefix)
+    with pytest.raises(ValidationError, match=message) as refused:
+        Settings()
+    assert [error["loc"] for error in refused.value.errors()] == [("rate_limit_prefix",)]
+
+
+def test_the_longest_rate_limit_prefix_is_accepted() -> None:
+    assert Settings(rate_limit_prefix="x" * 64).rate_limit_prefix == "x" * 64
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
