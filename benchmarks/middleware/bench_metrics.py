@@ -22,7 +22,6 @@ import asyncio
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ if not __package__:
     sys.path.insert(0, str(HERE))
 
 from bench_stack import PATH, ping_router  # noqa: E402
+from inprocess import cpu_per_request  # noqa: E402
 
 
 def build(metrics_enabled: bool) -> Any:
@@ -48,46 +48,14 @@ def build(metrics_enabled: bool) -> Any:
     return create_app(settings, routers=[ping_router()], setup_logging=False)
 
 
-async def _batch(app: Any, requests: int) -> float:
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    statuses: list[int] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    started = time.process_time()
-    for _ in range(requests):
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": PATH,
-            "raw_path": PATH.encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": [(b"host", b"bench")],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-        }
-        await app(scope, receive, send)
-    elapsed = time.process_time() - started
-    assert statuses == [200] * requests, set(statuses)
-    return elapsed / requests * 1e6
-
-
 async def measure(batches: int, requests: int) -> dict[str, list[float]]:
     apps = {"with_metrics": build(True), "without_metrics": build(False)}
     for app in apps.values():
-        await _batch(app, 200)  # warm-up: imports, caches, first-call paths
+        await cpu_per_request(app, 200)  # warm-up: imports, caches, first-call paths
     results: dict[str, list[float]] = {name: [] for name in apps}
     for _ in range(batches):
         for name, app in apps.items():
-            results[name].append(await _batch(app, requests))
+            results[name].append(await cpu_per_request(app, requests))
     return results
 
 

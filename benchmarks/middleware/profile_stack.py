@@ -31,7 +31,6 @@ import os
 import pstats
 import statistics
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -42,45 +41,9 @@ if not __package__:
     sys.path.insert(0, str(HERE))
 
 from bench_stack import PATH, bare_app, stack_app  # noqa: E402
+from inprocess import cpu_per_request  # noqa: E402
 
 HOOKS = ("on_request", "on_response_start", "on_response_end", "on_error")
-
-
-def _scope() -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"bench"), (b"user-agent", b"wrk"), (b"accept", b"*/*")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-async def _receive() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-async def _batch(app: Any, requests: int) -> float:
-    """CPU microseconds per request over ``requests`` requests, each in its own task."""
-    statuses: list[int] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    started = time.process_time()
-    for _ in range(requests):
-        await asyncio.create_task(app(_scope(), _receive, send))
-    elapsed = time.process_time() - started
-    assert statuses == [200] * requests, set(statuses)
-    return elapsed / requests * 1e6
 
 
 def _layer_of(path: str, function: str) -> str | None:
@@ -138,14 +101,14 @@ def main(argv: list[str] | None = None) -> int:
 
         async def measure() -> tuple[dict[str, float], dict[str, float]]:
             for app in apps.values():
-                await _batch(app, 500)
+                await cpu_per_request(app, 500)
             rounds: dict[str, list[float]] = {name: [] for name in apps}
             for _ in range(args.batches):
                 for name, app in apps.items():
-                    rounds[name].append(await _batch(app, args.requests))
+                    rounds[name].append(await cpu_per_request(app, args.requests))
             profile = cProfile.Profile()
             profile.enable()
-            await _batch(apps["stack"], args.profiled)
+            await cpu_per_request(apps["stack"], args.profiled)
             profile.disable()
             medians = {name: statistics.median(values) for name, values in rounds.items()}
             return medians, layer_shares(pstats.Stats(profile))
