@@ -83,8 +83,11 @@ def bare_app() -> Any:
     return app
 
 
-def stack_app() -> Any:
-    """create_app with the default stack, JSON logging and a never-refusing limiter."""
+def stack_app(middleware_disable: str = "") -> Any:
+    """create_app with the default stack, JSON logging and a never-refusing limiter.
+
+    ``middleware_disable`` leaves edge steps out, as ``MIDDLEWARE_DISABLE`` does.
+    """
     from benchmarks.settings import bench_settings
     from fastmvc.app import create_app
     from fastmvc.logging import configure_logging
@@ -95,9 +98,17 @@ def stack_app() -> Any:
         redis_host=None,
         log_level="INFO",
         log_format="json",
+        middleware_disable=middleware_disable,
     )
     configure_logging(settings)
     return create_app(settings, routers=[ping_router()])
+
+
+def stepless_app() -> Any:
+    """The same app with every edge step turned off: create_app's FastAPI and routes alone."""
+    from fastmvc.middleware.stack import DEFAULT_STEPS
+
+    return stack_app(",".join(DEFAULT_STEPS))
 
 
 # --- running and measuring ---------------------------------------------------

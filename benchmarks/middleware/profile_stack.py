@@ -1,15 +1,18 @@
 """Where the default stack's CPU goes: shares by layer, and bare FastAPI against the stack.
 
-Both apps of ``bench_stack`` (``bare``: FastAPI and ``GET /ping``; ``stack``:
-``create_app`` with every default step, the access log writing JSON to
-/dev/null, the limiter on) are called in this process as ASGI apps, with no
-server and no sockets, each request in its own task as a server runs it.
+Three apps of ``bench_stack`` (``bare``: FastAPI and ``GET /ping``;
+``stepless``: the same route from ``create_app`` with every edge step turned
+off; ``stack``: ``create_app`` with every default step, the access log writing
+JSON to /dev/null, the limiter on) are called in this process as ASGI apps,
+with no server and no sockets, each request in its own task as a server runs it.
 
 It prints two things:
 
 - CPU time per request of each app (``time.process_time``, median of
-  alternating batches) and their ratio: what the stack costs on the same
-  route with the server's own work left out;
+  alternating batches) and the ratio bare/stack: what the stack costs on the
+  same route with the server's own work left out. ``stepless`` against
+  ``bare`` tells what create_app's FastAPI costs beyond bare FastAPI, and
+  ``stack`` against ``stepless`` what the edge steps cost;
 - a cProfile of the stack, its CPU split by layer: each edge step (the
   time inside its hooks), the edge runner itself, FastAPI inside the edge
   (routing, the endpoint, the response), and what is outside the edge
@@ -40,7 +43,7 @@ if not __package__:
     sys.path.insert(0, str(HERE.parents[1]))
     sys.path.insert(0, str(HERE))
 
-from bench_stack import PATH, bare_app, stack_app  # noqa: E402
+from bench_stack import PATH, bare_app, stack_app, stepless_app  # noqa: E402
 from inprocess import cpu_per_request  # noqa: E402
 
 HOOKS = ("on_request", "on_response_start", "on_response_end", "on_error")
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     saved_stderr = os.dup(2)
     os.dup2(devnull, 2)
     try:
-        apps = {"bare": bare_app(), "stack": stack_app()}
+        apps = {"bare": bare_app(), "stepless": stepless_app(), "stack": stack_app()}
 
         async def measure() -> tuple[dict[str, float], dict[str, float]]:
             for app in apps.values():
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(layers.values())
     report = {
         "bare_us": medians["bare"],
+        "stepless_us": medians["stepless"],
         "stack_us": medians["stack"],
         "ratio": medians["bare"] / medians["stack"],
         "shares": {name: seconds / total for name, seconds in layers.items()},
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         f"alternating batches of {args.requests}"
     )
     print(f"bare FastAPI: {report['bare_us']:8.1f} us")
+    print(f"no edge steps:{report['stepless_us']:8.1f} us")
     print(f"full stack:   {report['stack_us']:8.1f} us")
     print(f"throughput ratio stack/bare (CPU): {report['ratio']:.3f}")
     print(f"\nCPU shares of the stack under cProfile ({args.profiled} requests):")
