@@ -97,40 +97,29 @@ def rate_limit_header_pairs(result: RateLimitResult) -> list[tuple[bytes, bytes]
 
     The same values as :func:`rate_limit_headers`, built for the hot path:
     every allowed request of a limited route sends them, so what depends
-    only on the rules is encoded once per rule set, and one loop over the
-    windows finds the binding window and writes the ``RateLimit`` items.
+    only on the rules (the policy, each item's name) is encoded once per rule set.
     """
     windows = result.windows
     if not windows:
         return []
     plan = _plan(windows)
-    items = []
-    refused: WindowState | None = None
-    fewest: WindowState | None = None
-    for item, window in zip(plan.items, windows, strict=True):
-        items.append(item + b"%d;t=%d" % (window.remaining, whole_seconds(window.reset_after)))
-        # The choice of RateLimitResult.binding, in the same pass.
-        wait = window.retry_after
-        if wait is not None:
-            if refused is None or wait > (refused.retry_after or 0.0):
-                refused = window
-        elif fewest is None or (window.remaining, -window.reset_after) < (
-            fewest.remaining,
-            -fewest.reset_after,
-        ):
-            fewest = window
-    binding = refused if refused is not None else fewest
+    current = b", ".join(
+        [
+            item + b"%d;t=%d" % (window.remaining, whole_seconds(window.reset_after))
+            for item, window in zip(plan.items, windows, strict=True)
+        ]
+    )
+    binding = result.binding
     assert binding is not None
     reset = binding.retry_after if binding.retry_after is not None else binding.reset_after
     pairs = [
         (b"ratelimit-policy", plan.policy),
-        (b"ratelimit", b", ".join(items)),
+        (b"ratelimit", current),
         (b"x-ratelimit-limit", b"%d" % binding.rule.limit),
         (b"x-ratelimit-remaining", b"%d" % binding.remaining),
         (b"x-ratelimit-reset", b"%d" % whole_seconds(reset)),
     ]
-    if refused is not None:
-        retry_after = result.retry_after
-        assert retry_after is not None
+    retry_after = result.retry_after
+    if retry_after is not None:
         pairs.append((b"retry-after", b"%d" % max(1, whole_seconds(retry_after))))
     return pairs
