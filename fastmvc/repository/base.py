@@ -35,6 +35,7 @@ from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
 from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
 from fastmvc.repository.errors import translate_errors
+from fastmvc.repository.fastlist import fast_page
 from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.lean_writes import _MANAGED, LeanWrites
@@ -309,26 +310,41 @@ class Repository(LeanWrites[ModelT], Generic[ModelT]):
         self, request: PageRequest, *, lean: bool, scope: Scope | None = None
     ) -> PageResult[Any]:
         keys = parse_sort(self.model, request.sort)
-        base = self._where(
-            request.where, request.include_deleted, scope, only_deleted=request.only_deleted
-        )
-        if request.offset is not None:
-            return await self._offset_page(request, keys, base, lean=lean)
-        cursor = decode_cursor(request.cursor, keys) if request.cursor else None
+        # Plain rows on a read session: one statement per query shape, run on
+        # the driver (see fastmvc.repository.fastlist). Otherwise SQLAlchemy.
+        fast = fast_page(self.session, self, request, keys, scope) if lean else None
+        if fast is None:
+            base = self._where(
+                request.where, request.include_deleted, scope, only_deleted=request.only_deleted
+            )
+            cursor = decode_cursor(request.cursor, keys) if request.cursor else None
+        else:
+            cursor = fast.cursor
         backward = cursor is not None and cursor.direction == "prev"
-        condition = base
-        if cursor is not None:
-            condition = condition & keyset_predicate(keys, cursor.values, reverse=backward)
-        with_window = request.with_total and cursor is None
-        rows, total = await self._fetch(
-            condition, keys, request.limit + 1, reverse=backward, with_window=with_window, lean=lean
-        )
+        keyset = request.offset is None
+        if fast is not None:
+            rows, total = await fast.fetch()
+        else:
+            condition = base
+            if cursor is not None:
+                condition = condition & keyset_predicate(keys, cursor.values, reverse=backward)
+            rows, total = await self._fetch(
+                condition,
+                keys,
+                request.limit + 1 if keyset else request.limit,
+                offset=request.offset,
+                reverse=backward,
+                with_window=request.with_total and cursor is None,
+                lean=lean,
+            )
+        if request.with_total and total is None:
+            total = await (self._count_where(base) if fast is None else fast.count())
+        if not keyset:
+            return PageResult(items=rows, total=total)
         has_more = len(rows) > request.limit
         rows = rows[: request.limit]
         if backward:
             rows.reverse()
-        if request.with_total and total is None:
-            total = await self._count_where(base)
         result: PageResult[Any] = PageResult(items=rows, total=total)
         if rows:
             more_forward = has_more if not backward else True
@@ -338,26 +354,6 @@ class Repository(LeanWrites[ModelT], Generic[ModelT]):
             if more_backward:
                 result.prev_cursor = encode_cursor(self._sort_values(rows[0], keys), "prev")
         return result
-
-    async def _offset_page(
-        self,
-        request: PageRequest,
-        keys: Sequence[SortKey],
-        base: ColumnElement[bool],
-        *,
-        lean: bool,
-    ) -> PageResult[Any]:
-        rows, total = await self._fetch(
-            base,
-            keys,
-            request.limit,
-            offset=request.offset,
-            with_window=request.with_total,
-            lean=lean,
-        )
-        if request.with_total and total is None:
-            total = await self._count_where(base)
-        return PageResult(items=rows, total=total)
 
     async def _fetch(
         self,
