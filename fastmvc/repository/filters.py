@@ -10,6 +10,7 @@ Only mapped columns can be named; an unknown field or operator raises
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
@@ -198,9 +199,18 @@ def parse_filters(params: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Filt
 def checked_column(model: type[Any], field: str, op: str) -> Column:
     """The column ``field`` names, when ``op`` applies to it.
 
+    Remembered per model, field and operator (bounded; refusals are not
+    cached), since every request of a list route asks the same few.
+
     Raises:
         FilterError: Unknown field or operator, or an operator the column's kind refuses.
     """
+    key: Any = model  # classes hash by identity; typeshed's Hashable misses that
+    return _checked_column(key, field, op)
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_column(model: Any, field: str, op: str) -> Column:
     column = mapped_column_for(model, field)
     if op not in OPERATORS:
         raise FilterError(
