@@ -347,3 +347,47 @@ async def test_shapes_are_cached_once_and_bounded(
         page = await repo.page_rows(PageRequest(where=parse_filters([("weight__gte", "3")])))
         assert [row.weight for row in page.items] == [3.0, 3.25, 3.5]
         assert not reader.in_transaction()
+
+
+async def test_http_list_runs_on_the_fast_path(postgres: Database) -> None:
+    import httpx
+
+    from fastmvc.app import create_app
+    from fastmvc.settings import Settings
+    from fastmvc.testing import TEST_OVERRIDES
+    from tests.integration.app.test_crud_http import WidgetController
+
+    url = postgres.url.render_as_string(hide_password=False)
+    app = create_app(
+        Settings(database_url=url, **TEST_OVERRIDES),  # type: ignore[arg-type]
+        routers=[WidgetController.as_router()],
+        setup_logging=False,
+    )
+    engine = app.state.fastmvc.database.engine
+    query = "price__gte=3.5&name__ilike=W&sort=-price&limit=4&with_total=true"
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            assert cached_shapes(engine, Widget) == 0
+            first = await client.get(f"/widgets?{query}")
+            assert first.status_code == 200, first.text
+            assert cached_shapes(engine, Widget) == 1  # the list ran on asyncpg
+            page = first.json()["data"]
+            nxt = await client.get(f"/widgets?{query}&cursor={page['next_cursor']}")
+            assert nxt.status_code == 200
+            bad = await client.get("/widgets?price__gte=abc")
+            assert bad.status_code == 400
+    finally:
+        await app.state.fastmvc.aclose()
+    request = PageRequest(
+        where=parse_filters([("price__gte", "3.5"), ("name__ilike", "W")]),
+        sort="-price",
+        limit=4,
+        with_total=True,
+    )
+    async with postgres.unit_of_work() as writer:  # SQLAlchemy's path
+        expected = await WidgetRepository(writer).page_rows(request)
+    assert [item["id"] for item in page["items"]] == [row.id for row in expected.items]
+    assert [item["price"] for item in page["items"]] == [str(row.price) for row in expected.items]
+    assert (page["next_cursor"], page["total"]) == (expected.next_cursor, expected.total)
