@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     bindparam,
     delete,
@@ -218,11 +217,15 @@ class Repository(LeanWrites[ModelT], Generic[ModelT]):
 
     async def page_rows(
         self, request: PageRequest, *, scope: Scope | None = None
-    ) -> PageResult[Row[Any]]:
+    ) -> PageResult[Any]:
         """Like :meth:`page`, but plain rows (attribute access by field name).
 
         Rows skip the ORM's identity map and change tracking: the lean path
-        for handlers that only turn rows into output DTOs.
+        for handlers that only turn rows into output DTOs. On a PostgreSQL
+        read session the page runs straight on asyncpg, one compiled
+        statement per query shape (see :mod:`fastmvc.repository.fastlist`),
+        and its rows are :class:`~fastmvc.repository.record.Record` objects
+        (by attribute or by key); elsewhere SQLAlchemy ``Row`` objects.
         """
         return await self._page(request, lean=True, scope=scope)
 
