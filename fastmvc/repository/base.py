@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     bindparam,
     delete,
@@ -24,23 +22,23 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.dml import Update
 
 from fastmvc import typemap
 from fastmvc.access import Scope
 from fastmvc.db.base import Base
-from fastmvc.db.engine import AUTOCOMMIT_BIND
 from fastmvc.db.kinds import kind_of
 from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
 from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
 from fastmvc.repository.errors import translate_errors
-from fastmvc.repository.fastpath import CompiledRead, compiled_read, compiled_write
+from fastmvc.repository.fastlist import fast_page
+from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
+from fastmvc.repository.lean_writes import _MANAGED, LeanWrites
 from fastmvc.repository.page import PageRequest, PageResult
-from fastmvc.repository.record import Record
 from fastmvc.repository.relations import (
     attach_relations,
     changed_links,
@@ -60,13 +58,10 @@ _PARAM_LIMITS = {"sqlite": 32_766, "postgresql": 32_767}
 # Statements and column lists built once per model for the lean read path.
 _ROW_BY_ID: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
 _ROW_COLUMNS: dict[type[Any], builtins.list[Any]] = {}
-_INSERT_ROW: dict[type[Any], Insert] = {}
-_UPDATE_ROW: dict[tuple[Any, ...], Update] = {}
 _DELETE_ROW: dict[tuple[Any, ...], Any] = {}
-_MANAGED = frozenset({"id", "urn", "created_at", "updated_at", "version", "deleted_at"})
 
 
-class Repository(Generic[ModelT]):
+class Repository(LeanWrites[ModelT], Generic[ModelT]):
     """Async data access for one model.
 
     Subclass it and set ``model``::
@@ -222,11 +217,15 @@ class Repository(Generic[ModelT]):
 
     async def page_rows(
         self, request: PageRequest, *, scope: Scope | None = None
-    ) -> PageResult[Row[Any]]:
+    ) -> PageResult[Any]:
         """Like :meth:`page`, but plain rows (attribute access by field name).
 
         Rows skip the ORM's identity map and change tracking: the lean path
-        for handlers that only turn rows into output DTOs.
+        for handlers that only turn rows into output DTOs. On a PostgreSQL
+        read session the page runs straight on asyncpg, one compiled
+        statement per query shape (see :mod:`fastmvc.repository.fastlist`),
+        and its rows are :class:`~fastmvc.repository.record.Record` objects
+        (by attribute or by key); elsewhere SQLAlchemy ``Row`` objects.
         """
         return await self._page(request, lean=True, scope=scope)
 
@@ -314,26 +313,41 @@ class Repository(Generic[ModelT]):
         self, request: PageRequest, *, lean: bool, scope: Scope | None = None
     ) -> PageResult[Any]:
         keys = parse_sort(self.model, request.sort)
-        base = self._where(
-            request.where, request.include_deleted, scope, only_deleted=request.only_deleted
-        )
-        if request.offset is not None:
-            return await self._offset_page(request, keys, base, lean=lean)
-        cursor = decode_cursor(request.cursor, keys) if request.cursor else None
+        # Plain rows on a read session: one statement per query shape, run on
+        # the driver (see fastmvc.repository.fastlist). Otherwise SQLAlchemy.
+        fast = fast_page(self.session, self, request, keys, scope) if lean else None
+        if fast is None:
+            base = self._where(
+                request.where, request.include_deleted, scope, only_deleted=request.only_deleted
+            )
+            cursor = decode_cursor(request.cursor, keys) if request.cursor else None
+        else:
+            cursor = fast.cursor
         backward = cursor is not None and cursor.direction == "prev"
-        condition = base
-        if cursor is not None:
-            condition = condition & keyset_predicate(keys, cursor.values, reverse=backward)
-        with_window = request.with_total and cursor is None
-        rows, total = await self._fetch(
-            condition, keys, request.limit + 1, reverse=backward, with_window=with_window, lean=lean
-        )
+        keyset = request.offset is None
+        if fast is not None:
+            rows, total = await fast.fetch()
+        else:
+            condition = base
+            if cursor is not None:
+                condition = condition & keyset_predicate(keys, cursor.values, reverse=backward)
+            rows, total = await self._fetch(
+                condition,
+                keys,
+                request.limit + 1 if keyset else request.limit,
+                offset=request.offset,
+                reverse=backward,
+                with_window=request.with_total and cursor is None,
+                lean=lean,
+            )
+        if request.with_total and total is None:
+            total = await (self._count_where(base) if fast is None else fast.count())
+        if not keyset:
+            return PageResult(items=rows, total=total)
         has_more = len(rows) > request.limit
         rows = rows[: request.limit]
         if backward:
             rows.reverse()
-        if request.with_total and total is None:
-            total = await self._count_where(base)
         result: PageResult[Any] = PageResult(items=rows, total=total)
         if rows:
             more_forward = has_more if not backward else True
@@ -343,26 +357,6 @@ class Repository(Generic[ModelT]):
             if more_backward:
                 result.prev_cursor = encode_cursor(self._sort_values(rows[0], keys), "prev")
         return result
-
-    async def _offset_page(
-        self,
-        request: PageRequest,
-        keys: Sequence[SortKey],
-        base: ColumnElement[bool],
-        *,
-        lean: bool,
-    ) -> PageResult[Any]:
-        rows, total = await self._fetch(
-            base,
-            keys,
-            request.limit,
-            offset=request.offset,
-            with_window=request.with_total,
-            lean=lean,
-        )
-        if request.with_total and total is None:
-            total = await self._count_where(base)
-        return PageResult(items=rows, total=total)
 
     async def _fetch(
         self,
@@ -529,256 +523,6 @@ class Repository(Generic[ModelT]):
         if has_version:
             values["version"] = getattr(self.model, "version") + 1  # noqa: B009
         return update(self.model).where(*conditions).values(**values)
-
-    # -- lean writes ------------------------------------------------------
-    #
-    # The HTTP write path: one INSERT … RETURNING or UPDATE … RETURNING on the
-    # session's connection, answered as a :class:`Record`. No ORM object is
-    # built, flushed or tracked, so the identity map never sees these rows.
-
-    @asynccontextmanager
-    async def _writer(self, autocommit: bool) -> AsyncIterator[AsyncConnection]:
-        """The connection a lean write runs on.
-
-        With ``autocommit``, when the session's unit of work was opened for a
-        lone write and has not touched the database yet, its autocommit engine
-        runs the statement as its own transaction: PostgreSQL makes one
-        statement atomic, so BEGIN and COMMIT would be two round trips that
-        change nothing. Otherwise, the session's own connection.
-        """
-        engine = self.session.info.get(AUTOCOMMIT_BIND) if autocommit else None
-        if isinstance(engine, AsyncEngine) and not self._holds_connection():
-            async with engine.connect() as connection:
-                yield connection
-            return
-        yield await self.session.connection()
-
-    def _holds_connection(self) -> bool:
-        transaction = self.session.sync_session.get_transaction()
-        return transaction is not None and bool(transaction.connections)
-
-    def _on_driver(
-        self,
-        autocommit: bool,
-        key: tuple[Any, ...],
-        build: Any,
-        values: Mapping[str, Any],
-        column_keys: Sequence[str] | None = None,
-    ) -> tuple[AsyncEngine, CompiledRead] | None:
-        """A lone write's statement for asyncpg itself, as the read fast path does.
-
-        Only where :meth:`_writer` would lend the autocommit engine, on
-        asyncpg, with plain values and natively decoded columns (see
-        :mod:`fastmvc.repository.fastpath`); ``None`` keeps SQLAlchemy's path.
-        """
-        engine = self.session.info.get(AUTOCOMMIT_BIND) if autocommit else None
-        if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
-            return None
-        if self._holds_connection():
-            return None
-        if any(isinstance(value, ClauseElement) for value in values.values()):
-            return None
-        compiled = compiled_write(
-            engine,
-            (self.model, *key),
-            build,
-            values.keys(),
-            self._row_column_types,
-            column_keys=column_keys,
-        )
-        return None if compiled is None else (engine, compiled)
-
-    def _insert_row_statement(self) -> Insert:
-        statement = _INSERT_ROW.get(self.model)
-        if statement is None:
-            statement = insert(self.model).returning(*self._row_columns())
-            _INSERT_ROW[self.model] = statement
-        return statement
-
-    async def insert_row(self, data: Mapping[str, Any], *, autocommit: bool = False) -> Record:
-        """Insert one row with ``INSERT … RETURNING`` and return its values.
-
-        Like :meth:`create` (checked values, ``tag_ids`` become links), without
-        an ORM object.
-
-        Args:
-            data: Column values, plus many-to-many id lists.
-            autocommit: The statement may be the whole unit of work (see
-                :meth:`_writer`); ignored when links follow it.
-        """
-        values, links = split_links(self.model, data)
-        checked = self._clean(values)
-        keys = tuple(sorted(checked))
-        driver = self._on_driver(
-            autocommit and not links, ("insert", keys), self._insert_row_statement, checked, keys
-        )
-        if driver is not None:
-            async with translate_errors(self.resource):
-                inserted = await driver[1].fetch_one(driver[0], checked)
-            assert inserted is not None  # INSERT … RETURNING always returns the row
-            return Record(inserted)
-        async with translate_errors(self.resource):
-            async with self._writer(autocommit and not links) as connection:
-                row = (await connection.execute(self._insert_row_statement(), checked)).one()
-            record = Record.of(row)
-            if links:
-                await replace_links(self.session, self.model, self._pk_value(record), links)
-        return record
-
-    async def update_row(
-        self,
-        id: Any,
-        data: Mapping[str, Any],
-        *,
-        expected_version: int | None = None,
-        scope: Scope | None = None,
-        autocommit: bool = False,
-    ) -> Record | None:
-        """Like :meth:`update`, with ``UPDATE … RETURNING`` and a :class:`Record`.
-
-        The version check is in the statement's ``WHERE``. Only when it
-        matches nothing is the row read, to tell a stale version (409) from a
-        missing row (``None``) and from a PATCH that changes nothing.
-        """
-        columns, links = split_links(self.model, data)
-        values = self._clean(columns)
-        for managed in _MANAGED & values.keys():
-            values.pop(managed)
-        if values and not links:
-            driver_row = await self._update_on_driver(
-                id, values, expected_version, scope, autocommit=autocommit
-            )
-            if driver_row is not None:
-                return driver_row or None
-        async with translate_errors(self.resource):
-            if links:
-                links = await changed_links(self.session, self.model, id, links)
-            async with self._writer(autocommit and not links) as connection:
-                if values or links:
-                    statement, params = self._update_row_statement(
-                        id, values, expected_version, scope, links=bool(links)
-                    )
-                    row = (await connection.execute(statement, params)).first()
-                    if row is not None:
-                        if links:
-                            await replace_links(self.session, self.model, id, links)
-                        return Record.of(row)
-                names, params = self._row_params(id, scope)
-                current = (await connection.execute(self._row_by_id(names), params)).first()
-        if current is None:
-            return None
-        record = Record.of(current)
-        self._check_version(record.get("version"), expected_version)
-        return record
-
-    def _update_row_statement(
-        self,
-        id: Any,
-        values: dict[str, Any],
-        expected_version: int | None,
-        scope: Scope | None,
-        *,
-        links: bool,
-    ) -> tuple[Update, dict[str, Any]]:
-        """:meth:`_update_statement` with bind parameters, built once per shape, and its values.
-
-        A new statement per request cost SQLAlchemy a cache-key walk each
-        time; the shape (the columns set, the scope's columns, whether a
-        version is checked) is all that varies, so one statement serves it.
-        SQL expressions among the values get a statement of their own.
-        """
-        if any(isinstance(value, ClauseElement) for value in values.values()):
-            statement = self._update_statement(
-                id, values, expected_version, scope, links=links
-            ).returning(*self._row_columns())
-            return statement, {}
-        names, params = self._row_params(id, scope)
-        keys = tuple(sorted(values))
-        versioned = expected_version is not None
-        shape = (self.model, keys, versioned, names, links, self._dialect)
-        cached = _UPDATE_ROW.get(shape)
-        if cached is None:
-            columns = inspect(self.model).columns
-            new = {key: bindparam(f"new_{key}", type_=columns[key].type) for key in keys}
-            has_version = "version" in columns
-            conditions = [self._pk == bindparam("pk"), self._visible(False)]
-            conditions.append(self._scoped_params(names))
-            if versioned and has_version:
-                version = getattr(self.model, "version")  # noqa: B009
-                conditions.append(version == bindparam("expected_version"))
-            changed = None if links else self._changes_something(new)
-            if changed is not None:
-                conditions.append(changed)
-            assignments: dict[str, Any] = dict(new)
-            if has_version:
-                assignments["version"] = getattr(self.model, "version") + 1  # noqa: B009
-            cached = (
-                update(self.model)
-                .where(*conditions)
-                .values(**assignments)
-                .returning(*self._row_columns())
-            )
-            _UPDATE_ROW[shape] = cached
-        params.update({f"new_{key}": value for key, value in values.items()})
-        if versioned:
-            params["expected_version"] = expected_version
-        return cached, params
-
-    async def _update_on_driver(
-        self,
-        id: Any,
-        values: dict[str, Any],
-        expected_version: int | None,
-        scope: Scope | None,
-        *,
-        autocommit: bool,
-    ) -> Record | None:
-        """:meth:`update_row` on asyncpg directly; ``None`` when that path does not apply.
-
-        An empty :class:`Record` means "no such row" (the caller answers ``None``).
-        """
-        if not autocommit or any(isinstance(v, ClauseElement) for v in values.values()):
-            return None
-        statement, params = self._update_row_statement(
-            id, values, expected_version, scope, links=False
-        )
-        shape = ("update", tuple(sorted(values)), expected_version is not None, *params)
-        driver = self._on_driver(True, shape, lambda: statement, params)
-        if driver is None:
-            return None
-        engine, compiled = driver
-        async with translate_errors(self.resource):
-            updated = await compiled.fetch_one(engine, params)
-            if updated is not None:
-                return Record(updated)
-            names, lookup = self._row_params(id, scope)
-            read = compiled_write(
-                engine,
-                (self.model, "row", names),
-                lambda: self._row_by_id(names),
-                lookup.keys(),
-                self._row_column_types,
-            )
-            assert read is not None  # the columns decoded natively a moment ago
-            current = await read.fetch_one(engine, lookup)
-        if current is None:
-            return Record()
-        self._check_version(current.get("version"), expected_version)
-        return Record(current)
-
-    async def restore_row(self, id: Any, *, scope: Scope | None = None) -> Record | None:
-        """Like :meth:`restore`, returning a :class:`Record`."""
-        if not self.soft_delete:
-            return None
-        stmt = (
-            update(self.model)
-            .where(self._pk == id, self._visible(False, only_deleted=True), self._scoped(scope))
-            .values(deleted_at=None, version=getattr(self.model, "version") + 1)  # noqa: B009
-            .returning(*self._row_columns())
-        )
-        async with translate_errors(self.resource):
-            row = (await (await self.session.connection()).execute(stmt)).first()
-        return None if row is None else Record.of(row)
 
     def _changes_something(self, values: Mapping[str, Any]) -> ColumnElement[bool] | None:
         """``col1 IS DISTINCT FROM :v1 OR …``, so a PATCH that changes nothing writes nothing.

@@ -46,7 +46,15 @@ from sqlalchemy.util import greenlet_spawn
 
 from fastmvc.db.types import UTCDateTime
 
-__all__ = ["NATIVE_TYPES", "CompiledRead", "compiled_read", "compiled_write"]
+__all__ = [
+    "NATIVE_TYPES",
+    "CompiledRead",
+    "compiled_read",
+    "compiled_write",
+    "is_native",
+    "on_driver",
+    "read_engine",
+]
 
 NATIVE_TYPES: tuple[type[Any], ...] = (
     Integer,
@@ -61,7 +69,8 @@ NATIVE_TYPES: tuple[type[Any], ...] = (
 """Column types asyncpg decodes to the same Python values SQLAlchemy returns."""
 
 
-def _is_native(column_type: Any) -> bool:
+def is_native(column_type: Any) -> bool:
+    """Whether asyncpg returns ``column_type``'s values as SQLAlchemy would."""
     if isinstance(column_type, UTCDateTime):
         return True  # asyncpg returns timestamptz as an aware UTC datetime
     if isinstance(column_type, DateTime):
@@ -103,27 +112,36 @@ class CompiledRead:
         self, engine: AsyncEngine, values: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """Run the statement on a pooled connection and return the row as a dict."""
-        fairy = await engine.raw_connection()
-        try:
-            driver = fairy.driver_connection
-            assert driver is not None
-            record = await driver.fetchrow(self.sql, *self.arguments(values))
-        except BaseException as error:
-            import asyncpg
-
-            if isinstance(error, ConnectionError | asyncpg.ConnectionDoesNotExistError):
-                # The server went away: every pooled connection is as dead as
-                # this one. Drop them all, as SQLAlchemy does on a disconnect,
-                # so the first requests after a restart do not fail one by one.
-                pool = engine.sync_engine.pool
-                await greenlet_spawn(pool._invalidate, fairy, error)
-            elif not isinstance(error, asyncpg.PostgresError):
-                # Not a server-side error: the connection may be broken.
-                await greenlet_spawn(fairy.invalidate)
-            raise
-        finally:
-            await greenlet_spawn(fairy.close)
+        record = await on_driver(engine, "fetchrow", self.sql, self.arguments(values))
         return None if record is None else dict(record)
+
+
+async def on_driver(engine: AsyncEngine, method: str, sql: str, arguments: Sequence[Any]) -> Any:
+    """Call asyncpg's ``method`` (``fetch``, ``fetchrow``…) on a connection of ``engine``'s pool.
+
+    The connection goes back to SQLAlchemy's pool afterwards; one that may be
+    broken is invalidated, as SQLAlchemy would.
+    """
+    fairy = await engine.raw_connection()
+    try:
+        driver = fairy.driver_connection
+        assert driver is not None
+        return await getattr(driver, method)(sql, *arguments)
+    except BaseException as error:
+        import asyncpg
+
+        if isinstance(error, ConnectionError | asyncpg.ConnectionDoesNotExistError):
+            # The server went away: every pooled connection is as dead as
+            # this one. Drop them all, as SQLAlchemy does on a disconnect,
+            # so the first requests after a restart do not fail one by one.
+            pool = engine.sync_engine.pool
+            await greenlet_spawn(pool._invalidate, fairy, error)
+        elif not isinstance(error, asyncpg.PostgresError):
+            # Not a server-side error: the connection may be broken.
+            await greenlet_spawn(fairy.invalidate)
+        raise
+    finally:
+        await greenlet_spawn(fairy.close)
 
 
 # Per pool (so per database), per model; forgotten with the engine.
@@ -152,6 +170,23 @@ def compiled_read(
         variant: Tells apart statements of one model (e.g. the scope's
             column names, such as an owner condition); part of the cache key.
     """
+    engine = read_engine(session)
+    if engine is None:
+        return None
+    per_model = _CACHE.setdefault(engine.sync_engine.pool, {})
+    key = (model, variant)
+    if key not in per_model:
+        per_model[key] = _compile(engine, build(), runtime_params, column_types())
+    compiled = per_model[key]
+    return None if compiled is None else (engine, compiled)
+
+
+def read_engine(session: AsyncSession) -> AsyncEngine | None:
+    """The engine a driver-level read of ``session`` may run on, or ``None``.
+
+    Only a read session on asyncpg (bound to an ``AUTOCOMMIT`` engine) that
+    holds no connection yet qualifies; see the module's docstring.
+    """
     engine = session.bind
     if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
         return None
@@ -161,12 +196,7 @@ def compiled_read(
         return None
     if engine.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         return None
-    per_model = _CACHE.setdefault(engine.sync_engine.pool, {})
-    key = (model, variant)
-    if key not in per_model:
-        per_model[key] = _compile(engine, build(), runtime_params, column_types())
-    compiled = per_model[key]
-    return None if compiled is None else (engine, compiled)
+    return engine
 
 
 def compiled_write(
@@ -220,7 +250,7 @@ def _compile(
     *,
     column_keys: Sequence[str] | None = None,
 ) -> CompiledRead | None:
-    if not all(_is_native(column_type) for column_type in column_types):
+    if not all(is_native(column_type) for column_type in column_types):
         return None
     compiled = statement.compile(dialect=engine.dialect, column_keys=column_keys)
     defaults: dict[str, Callable[[], Any]] = {}

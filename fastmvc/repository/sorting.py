@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,14 +51,27 @@ def parse_sort(model: type[Any], sort: str | Sequence[str] | None) -> list[SortK
     """Read ``"-price,name"`` (or a list of such items) and append the primary key.
 
     The primary key is always the last key, so the order is total and keyset
-    pagination never skips or repeats rows whose sort values tie.
+    pagination never skips or repeats rows whose sort values tie. A sort
+    given as a string is parsed once per model (see :func:`_parse_text`).
     """
-    if sort is None:
-        items: list[str] = []
-    elif isinstance(sort, str):
-        items = [part.strip() for part in sort.split(",") if part.strip()]
-    else:
-        items = [part.strip() for part in sort if part.strip()]
+    if sort is None or isinstance(sort, str):
+        key: Any = model  # classes hash by identity; typeshed's Hashable misses that
+        return list(_parse_text(key, sort))
+    return _parse(model, [part.strip() for part in sort if part.strip()])
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_text(model: Any, sort: str | None) -> tuple[SortKey, ...]:
+    """:func:`parse_sort` of a string, remembered: list routes see the same few sorts.
+
+    Bounded, so clients sending every sort they can think of cannot grow it;
+    a sort that fails raises every time (exceptions are not cached).
+    """
+    items = [] if sort is None else [part.strip() for part in sort.split(",") if part.strip()]
+    return tuple(_parse(model, items))
+
+
+def _parse(model: type[Any], items: list[str]) -> list[SortKey]:
     if len(items) > MAX_SORT_KEYS:
         raise FilterError(f"Sort by at most {MAX_SORT_KEYS} fields")
     keys: list[SortKey] = []
