@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import uuid
 from dataclasses import asdict
 
 import pytest
+
+from tests.benchmarks.databases import drop_database, throwaway_dsn
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
@@ -29,7 +30,7 @@ def test_crud_benchmark_runs_on_a_tiny_dataset(wrk: None) -> None:
     from benchmarks.crud import report
     from benchmarks.crud.run import CHANGE_SERVERS, READ_SERVERS, WRITE_SERVERS, Options, run
 
-    dsn = f"postgresql://postgres@127.0.0.1:5432/fastmvc_bench_{uuid.uuid4().hex[:8]}"
+    dsn = throwaway_dsn("fastmvc_bench")
     options = Options(
         dsn=dsn, rows=200, deep_rows=400, depth=200, duration=1, warmup=0,
         concurrency=(8,), pages=3,
@@ -37,20 +38,7 @@ def test_crud_benchmark_runs_on_a_tiny_dataset(wrk: None) -> None:
     try:
         results = run(options)
     finally:
-        import asyncio
-
-        import asyncpg
-
-        async def drop() -> None:
-            admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
-            try:
-                await admin.execute(
-                    f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)'
-                )
-            finally:
-                await admin.close()
-
-        asyncio.run(drop())
+        drop_database(dsn)
 
     measured = {(row["scenario"], row["server"]) for row in results.load}
     assert measured == (

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 
+from tests.benchmarks.databases import drop_database, throwaway_dsn
 from tests.services import require
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def _drop(dsn: str) -> None:
-    admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def test_served_limiter_benchmark_runs_and_judges_its_target() -> None:
@@ -36,7 +26,7 @@ def test_served_limiter_benchmark_runs_and_judges_its_target() -> None:
         pytest.skip("wrk is not installed")
     require("postgres")
     redis_url = require("redis")
-    dsn = f"postgresql://postgres@127.0.0.1:5432/fastmvc_bench_rl_{uuid.uuid4().hex[:8]}"
+    dsn = throwaway_dsn("fastmvc_bench_rl")
     command = [
         sys.executable,
         *("-m", "benchmarks.ratelimit.bench_served"),
@@ -48,7 +38,7 @@ def test_served_limiter_benchmark_runs_and_judges_its_target() -> None:
             command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
         )
     finally:
-        asyncio.run(_drop(dsn))
+        drop_database(dsn)
     assert completed.returncode == 0, completed.stderr[-3000:]
     data = json.loads(completed.stdout.strip().splitlines()[-1])
     for name in ("memory", "redis"):

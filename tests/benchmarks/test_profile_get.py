@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from benchmarks.crud.profile_get import APPS, LAYERS, OTHER, layer_of
+from tests.benchmarks.databases import drop_database, throwaway_dsn
 from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +30,9 @@ def test_functions_fall_in_the_layer_of_their_module() -> None:
 
 @pytest.mark.postgres
 def test_profile_get_reports_both_apps_by_layer() -> None:
-    url = require("postgres")
+    require("postgres")
     # The script drops and recreates this database: a name of its own.
-    name = f"fastmvc_profile_get_{uuid.uuid4().hex[:8]}"
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + f"/{name}"
+    dsn = throwaway_dsn("fastmvc_profile_get")
     command = [sys.executable, "-m", "benchmarks.crud.profile_get", "--dsn", dsn, "--rows",
                "200", "--batches", "1", "--requests", "30", "--profiled", "30", "--json"]  # fmt: skip
     try:
@@ -55,12 +52,4 @@ def test_profile_get_reports_both_apps_by_layer() -> None:
         assert report["layers_us"]["fastmvc_public_app"][edge] > 0
         assert report["layers_us"]["asyncpg_app"].get(edge, 0.0) == 0.0
     finally:
-        asyncio.run(_drop(dsn))
-
-
-async def _drop(dsn: str) -> None:
-    admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+        drop_database(dsn)
