@@ -8,14 +8,14 @@ under ``valgrind --tool=callgrind`` twice, with a warm-up only and with
 and warm-up cancel out.
 
 Variants: ``bare`` (bare FastAPI), ``stepless`` (create_app with every edge
-step turned off), ``stack`` (every default step on), and ``-STEP`` for the
-stack without one step (``-rate_limit``, ``-access_log``…), so each step's
-share is the stack's count minus the variant's.
+step turned off), ``stack`` (every default step on), and ``stack-STEP`` for
+the stack without one step (``stack-rate_limit``, ``stack-access_log``…), so
+each step's share is the stack's count minus the variant's.
 
 Not part of ``make bench``: each variant takes two to five minutes under
 valgrind. Run it from the repository root::
 
-    python benchmarks/middleware/count_instructions.py bare stepless stack -rate_limit
+    python benchmarks/middleware/count_instructions.py bare stepless stack stack-rate_limit
 
 Needs valgrind (Debian's package). Instructions are not time (a cache miss
 or a system call costs time, not instructions), so the CPU-time figures of
@@ -53,8 +53,8 @@ def build(variant: str) -> Any:
         return stepless_app()
     if variant == "stack":
         return stack_app()
-    if variant.startswith("-"):
-        return stack_app(variant[1:])
+    if variant.startswith("stack-"):
+        return stack_app(variant.removeprefix("stack-"))
     raise SystemExit(f"unknown variant {variant!r}")
 
 
