@@ -34,11 +34,12 @@ from fastmvc.db.types import utcnow
 from fastmvc.errors import BadRequestError, ConflictError
 from fastmvc.repository.cursor import decode_cursor, encode_cursor, keyset_predicate
 from fastmvc.repository.errors import translate_errors
-from fastmvc.repository.fastlist import fast_page
+from fastmvc.repository.fastlist import TOTAL_COLUMN, fast_page
 from fastmvc.repository.fastpath import compiled_read
 from fastmvc.repository.filters import Filter, compile_filter
 from fastmvc.repository.lean_writes import _MANAGED, LeanWrites
 from fastmvc.repository.page import PageRequest, PageResult
+from fastmvc.repository.record import Record
 from fastmvc.repository.relations import (
     attach_relations,
     changed_links,
@@ -223,9 +224,9 @@ class Repository(LeanWrites[ModelT], Generic[ModelT]):
         Rows skip the ORM's identity map and change tracking: the lean path
         for handlers that only turn rows into output DTOs. On a PostgreSQL
         read session the page runs straight on asyncpg, one compiled
-        statement per query shape (see :mod:`fastmvc.repository.fastlist`),
-        and its rows are :class:`~fastmvc.repository.record.Record` objects
-        (by attribute or by key); elsewhere SQLAlchemy ``Row`` objects.
+        statement per query shape (see :mod:`fastmvc.repository.fastlist`).
+        Either way its rows are :class:`~fastmvc.repository.record.Record`
+        objects (by attribute or by key).
         """
         return await self._page(request, lean=True, scope=scope)
 
@@ -371,7 +372,7 @@ class Repository(LeanWrites[ModelT], Generic[ModelT]):
     ) -> tuple[builtins.list[Any], int | None]:
         stmt: Select[Any] = select(*self._row_columns()) if lean else select(self.model)
         if with_window:
-            stmt = stmt.add_columns(func.count().over().label("_fastmvc_total"))
+            stmt = stmt.add_columns(func.count().over().label(TOTAL_COLUMN))
         stmt = stmt.where(condition).order_by(*order_by_terms(keys, reverse=reverse)).limit(limit)
         if offset:
             stmt = stmt.offset(offset)
@@ -380,12 +381,16 @@ class Repository(LeanWrites[ModelT], Generic[ModelT]):
                 result = await (await self.session.connection()).execute(stmt)
             else:
                 result = await self.session.execute(stmt)
-        if not with_window:
-            return builtins.list(result.all() if lean else result.scalars().all()), None
-        rows = result.all()
-        total = int(rows[0][-1]) if rows else None
-        # The window column rides along on lean rows; entities come unwrapped.
-        return builtins.list(rows) if lean else [row[0] for row in rows], total
+        if not lean:
+            if not with_window:
+                return builtins.list(result.scalars().all()), None
+            rows = result.all()
+            return [row[0] for row in rows], int(rows[0][-1]) if rows else None
+        # Records, as on the asyncpg path (fastmvc.repository.fastlist): the
+        # same rows on every backend. The window column rides along on them.
+        records = [Record.of(row) for row in result.all()]
+        total = int(records[0][TOTAL_COLUMN]) if with_window and records else None
+        return records, total
 
     async def _count_where(self, condition: ColumnElement[bool]) -> int:
         stmt = select(func.count()).select_from(self.model).where(condition)

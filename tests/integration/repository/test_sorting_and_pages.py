@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastmvc.errors import BadRequestError, FilterError
 from fastmvc.repository import F, PageRequest, Repository
+from fastmvc.repository.record import Record
 from tests.models import Widget
 
 
@@ -110,6 +111,9 @@ async def test_lean_rows_match_entities(thousand: WidgetRepository) -> None:
     request = PageRequest(where=F("stock", "eq", 1), sort="-price,name", limit=25, with_total=True)
     entities = await thousand.page(request)
     rows = await thousand.page_rows(request)
+    # Records on every backend and path: by key and by attribute alike.
+    assert all(type(row) is Record for row in rows.items)
+    assert all(row["id"] == row.id for row in rows.items)
     assert [row.id for row in rows.items] == [entity.id for entity in entities.items]
     assert rows.total == entities.total
     assert rows.next_cursor == entities.next_cursor
