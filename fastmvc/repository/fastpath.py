@@ -41,8 +41,9 @@ from sqlalchemy import (
     String,
     Uuid,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from fastmvc.db.types import UTCDateTime
 
@@ -120,13 +121,19 @@ async def on_driver(engine: AsyncEngine, method: str, sql: str, arguments: Seque
     """Call asyncpg's ``method`` (``fetch``, ``fetchrow``…) on a connection of ``engine``'s pool.
 
     The connection goes back to SQLAlchemy's pool afterwards; one that may be
-    broken is invalidated, as SQLAlchemy would.
+    broken is invalidated, as SQLAlchemy would. Checkout, call and return run
+    in one greenlet: the pool's code may wait on the driver, and entering a
+    greenlet once instead of three times is a tenth of this path's cost.
     """
-    fairy = await engine.raw_connection()
+    return await greenlet_spawn(_call_on_driver, engine.sync_engine, method, sql, arguments)
+
+
+def _call_on_driver(engine: Engine, method: str, sql: str, arguments: Sequence[Any]) -> Any:
+    fairy = engine.raw_connection()
     try:
         driver = fairy.driver_connection
         assert driver is not None
-        return await getattr(driver, method)(sql, *arguments)
+        return await_only(getattr(driver, method)(sql, *arguments))
     except BaseException as error:
         import asyncpg
 
@@ -134,14 +141,13 @@ async def on_driver(engine: AsyncEngine, method: str, sql: str, arguments: Seque
             # The server went away: every pooled connection is as dead as
             # this one. Drop them all, as SQLAlchemy does on a disconnect,
             # so the first requests after a restart do not fail one by one.
-            pool = engine.sync_engine.pool
-            await greenlet_spawn(pool._invalidate, fairy, error)
+            engine.pool._invalidate(fairy, error)
         elif not isinstance(error, asyncpg.PostgresError):
             # Not a server-side error: the connection may be broken.
-            await greenlet_spawn(fairy.invalidate)
+            fairy.invalidate()
         raise
     finally:
-        await greenlet_spawn(fairy.close)
+        fairy.close()
 
 
 # Per pool (so per database), per model; forgotten with the engine.
