@@ -30,11 +30,11 @@ import pstats
 import random
 import statistics
 import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks import inprocess
 from benchmarks.crud import seed
 from benchmarks.crud.apps import DSN_ENV
 
@@ -73,43 +73,11 @@ def layer_of(path: str, function: str) -> str:
     return OTHER
 
 
-def _scope(product_id: int) -> dict[str, Any]:
-    path = f"/products/{product_id}"
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"bench"), (b"user-agent", b"wrk"), (b"accept", b"*/*")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-async def _receive() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
 async def cpu_per_request(app: Any, requests: int, rows: int) -> float:
-    """CPU microseconds per ``GET /products/{random id}``, each request in its own task."""
-    statuses: list[int] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    started = time.process_time()
-    for _ in range(requests):
-        await asyncio.create_task(app(_scope(random.randint(1, rows)), _receive, send))
-    elapsed = time.process_time() - started
-    if statuses != [200] * requests:
-        raise RuntimeError(f"statuses other than 200: {sorted(set(statuses))}")
-    return elapsed / requests * 1e6
+    """CPU microseconds per ``GET /products/{random id}``."""
+    return await inprocess.cpu_per_request(
+        app, requests, lambda: f"/products/{random.randint(1, rows)}"
+    )
 
 
 async def _start(app: Any) -> Callable[[], Any]:

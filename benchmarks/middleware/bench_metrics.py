@@ -31,7 +31,8 @@ if not __package__:
     sys.path.insert(0, str(HERE))
 
 from bench_stack import PATH, ping_router  # noqa: E402
-from inprocess import cpu_per_request  # noqa: E402
+
+from benchmarks.inprocess import cpu_per_request  # noqa: E402
 
 
 def build(metrics_enabled: bool) -> Any:
@@ -51,11 +52,11 @@ def build(metrics_enabled: bool) -> Any:
 async def measure(batches: int, requests: int) -> dict[str, list[float]]:
     apps = {"with_metrics": build(True), "without_metrics": build(False)}
     for app in apps.values():
-        await cpu_per_request(app, 200)  # warm-up: imports, caches, first-call paths
+        await cpu_per_request(app, 200, PATH)  # warm-up: imports, caches, first-call paths
     results: dict[str, list[float]] = {name: [] for name in apps}
     for _ in range(batches):
         for name, app in apps.items():
-            results[name].append(await cpu_per_request(app, requests))
+            results[name].append(await cpu_per_request(app, requests, PATH))
     return results
 
 

@@ -61,12 +61,14 @@ def build(variant: str) -> Any:
 
 def serve_requests(variant: str, requests: int) -> None:
     """In this process: the warm-up, then ``requests`` more (what callgrind counts)."""
-    from inprocess import cpu_per_request
+    from bench_stack import PATH
+
+    from benchmarks.inprocess import cpu_per_request
 
     app = build(variant)
 
     async def run() -> None:
-        await cpu_per_request(app, WARMUP)
+        await cpu_per_request(app, WARMUP, PATH)
         # As create_app's lifespan does on a server: without it, a full
         # collection that happens to fall in one run and not in the other
         # walks every long-lived object and adds tens of thousands of
@@ -74,7 +76,7 @@ def serve_requests(variant: str, requests: int) -> None:
         gc.collect()
         gc.freeze()
         if requests:
-            await cpu_per_request(app, requests)
+            await cpu_per_request(app, requests, PATH)
 
     asyncio.run(run())
 

@@ -44,7 +44,8 @@ if not __package__:
     sys.path.insert(0, str(HERE))
 
 from bench_stack import PATH, bare_app, stack_app, stepless_app  # noqa: E402
-from inprocess import cpu_per_request  # noqa: E402
+
+from benchmarks.inprocess import cpu_per_request  # noqa: E402
 
 HOOKS = ("on_request", "on_response_start", "on_response_end", "on_error")
 
@@ -104,14 +105,14 @@ def main(argv: list[str] | None = None) -> int:
 
         async def measure() -> tuple[dict[str, float], dict[str, float]]:
             for app in apps.values():
-                await cpu_per_request(app, 500)
+                await cpu_per_request(app, 500, PATH)
             rounds: dict[str, list[float]] = {name: [] for name in apps}
             for _ in range(args.batches):
                 for name, app in apps.items():
-                    rounds[name].append(await cpu_per_request(app, args.requests))
+                    rounds[name].append(await cpu_per_request(app, args.requests, PATH))
             profile = cProfile.Profile()
             profile.enable()
-            await cpu_per_request(apps["stack"], args.profiled)
+            await cpu_per_request(apps["stack"], args.profiled, PATH)
             profile.disable()
             medians = {name: statistics.median(values) for name, values in rounds.items()}
             return medians, layer_shares(pstats.Stats(profile))
