@@ -18,6 +18,7 @@ import httpx
 import pytest
 from jose import jwt
 
+from tests.services import REDIS_URL
 from tests.support.serving import cli_env, generate_project, run_cli, served_project
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,7 @@ def test_without_a_secret_no_published_placeholder_verifies(shop: Path, log: Pat
 
 
 def test_production_refuses_to_start_without_a_secret(shop: Path) -> None:
-    env = cli_env(ENVIRONMENT="production", REDIS_URL="redis://127.0.0.1:6379/0")
+    env = cli_env(ENVIRONMENT="production", REDIS_URL=REDIS_URL)
     done = run_cli(["run", "--no-reload", "--port", "1"], shop, env, check=False)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
